@@ -1,0 +1,125 @@
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from billing.errors import InsufficientCredits
+from billing.models import CreditCostConfig, CreditTransaction, CreditUsageLog, TransactionType
+from igny8.errors import ValidationFailed
+from tenancy.models import Account, Site
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an AI call consumed, recorded beside the credits it cost."""
+
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: Decimal = Decimal("0")
+
+
+def credits_cost(*, operation_type: str, quantity: int) -> int:
+    """Credits for `quantity` units of an operation: `credits` per started `per_quantity` units."""
+    if quantity <= 0:
+        return 0
+    config = CreditCostConfig.objects.filter(operation_type=operation_type).first()
+    if config is None:
+        raise ValidationFailed(
+            f"No credit cost is configured for '{operation_type}'.", code="cost_not_configured"
+        )
+    return config.credits * math.ceil(quantity / config.per_quantity)
+
+
+def credits_check(*, account: Account, required: int) -> None:
+    """Raises InsufficientCredits when the account holds fewer than `required` credits."""
+    available = Account.objects.values_list("credits", flat=True).get(pk=account.pk)
+    if available < required:
+        raise InsufficientCredits(required=required, available=available)
+
+
+@transaction.atomic
+def credits_deduct(
+    *,
+    account: Account,
+    amount: int,
+    operation_type: str,
+    description: str = "",
+    site: Site | None = None,
+    automation_run_id: str = "",
+    stage: int | None = None,
+    usage: Usage | None = None,
+    reference_id: str | None = None,
+) -> CreditTransaction:
+    """Take `amount` credits with one conditional UPDATE and write the ledger and usage rows.
+
+    Called inside the caller's transaction, the deduction commits (or rolls back) with the
+    caller's own writes. Raises InsufficientCredits, leaving the balance untouched.
+    """
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    updated = Account.objects.filter(pk=account.pk, credits__gte=amount).update(credits=F("credits") - amount)
+    # The UPDATE holds the account row lock until commit, so this read is our own post-update balance.
+    balance = Account.objects.values_list("credits", flat=True).get(pk=account.pk)
+    if not updated:
+        raise InsufficientCredits(required=amount, available=balance)
+    ledger = CreditTransaction.objects.create(
+        account_id=account.pk,
+        site=site,
+        transaction_type=TransactionType.DEDUCTION,
+        amount=-amount,
+        balance_after=balance,
+        operation_type=operation_type,
+        description=description,
+        reference_id=reference_id,
+        automation_run_id=automation_run_id,
+        stage=stage,
+    )
+    usage = usage or Usage()
+    CreditUsageLog.objects.create(
+        account_id=account.pk,
+        site=site,
+        transaction=ledger,
+        operation_type=operation_type,
+        credits_used=amount,
+        cost_usd=usage.cost_usd,
+        model_used=usage.model,
+        tokens_in=usage.tokens_in,
+        tokens_out=usage.tokens_out,
+        automation_run_id=automation_run_id,
+        stage=stage,
+    )
+    account.credits = balance
+    return ledger
+
+
+@transaction.atomic
+def credits_grant(*, account: Account, amount: int, description: str = "", reference_id: str | None = None):
+    """Add credits and write the ledger row in one transaction."""
+    if amount <= 0:
+        raise ValidationFailed(
+            "amount must be a positive number of credits.", errors={"amount": ["Must be > 0."]}
+        )
+    Account.objects.filter(pk=account.pk).update(credits=F("credits") + amount)
+    balance = Account.objects.values_list("credits", flat=True).get(pk=account.pk)
+    ledger = CreditTransaction.objects.create(
+        account_id=account.pk,
+        transaction_type=TransactionType.GRANT,
+        amount=amount,
+        balance_after=balance,
+        description=description or "Credits granted",
+        reference_id=reference_id,
+    )
+    account.credits = balance
+    return ledger
+
+
+class CreditService:
+    """The credit operations under the names the reference system uses."""
+
+    get_cost = staticmethod(credits_cost)
+    check = staticmethod(credits_check)
+    deduct = staticmethod(credits_deduct)
+    grant = staticmethod(credits_grant)

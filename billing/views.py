@@ -1,0 +1,53 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.views import APIView
+
+from billing import selectors
+from billing.models import CreditTransaction
+from billing.serializers import (
+    BalanceSerializer,
+    CreditTransactionSerializer,
+    UsageQuerySerializer,
+    UsageSerializer,
+)
+from igny8.api import success
+from igny8.errors import ApplicationError
+from tenancy.selectors import site_get_for_user
+
+
+def _account(request):
+    if request.user.account_id is None:
+        raise ApplicationError("This user has no account.", code="no_account")
+    return request.user.account
+
+
+class BalanceView(APIView):
+    @extend_schema(responses={200: BalanceSerializer})
+    def get(self, request):
+        account = _account(request)
+        account.refresh_from_db(fields=["credits"])
+        return success({"credits": account.credits})
+
+
+class TransactionListView(generics.ListAPIView):
+    serializer_class = CreditTransactionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CreditTransaction.objects.none()
+        return selectors.transactions_for_account(account=_account(self.request))
+
+
+class UsageView(APIView):
+    @extend_schema(parameters=[UsageQuerySerializer], responses={200: UsageSerializer})
+    def get(self, request):
+        query = UsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        site = None
+        if "site_id" in query.validated_data:
+            site = site_get_for_user(user=request.user, site_id=query.validated_data["site_id"])
+        account = site.account if site is not None else _account(request)
+        usage = selectors.usage_by_operation(
+            account=account, site=site, since=query.validated_data.get("since")
+        )
+        return success(UsageSerializer(usage).data)

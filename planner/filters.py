@@ -1,0 +1,25 @@
+import django_filters
+
+from planner.models import Cluster, ContentIdea, Keyword
+
+
+class KeywordFilter(django_filters.FilterSet):
+    cluster_id = django_filters.NumberFilter(field_name="cluster_id")
+
+    class Meta:
+        model = Keyword
+        fields = ["status", "intent", "disabled", "cluster_id"]
+
+
+class ClusterFilter(django_filters.FilterSet):
+    class Meta:
+        model = Cluster
+        fields = ["status", "disabled"]
+
+
+class ContentIdeaFilter(django_filters.FilterSet):
+    cluster_id = django_filters.NumberFilter(field_name="keyword_cluster_id")
+
+    class Meta:
+        model = ContentIdea
+        fields = ["status", "disabled", "content_type", "content_structure", "cluster_id"]

@@ -1,0 +1,233 @@
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce, Lower
+
+from igny8.errors import ValidationFailed
+from planner.models import Cluster, ContentIdea, Intent, Keyword
+from tenancy.models import Site
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+CSV_COLUMNS = ("keyword", "volume", "difficulty", "intent")
+
+
+@dataclass(frozen=True)
+class KeywordRow:
+    keyword: str
+    volume: int = 0
+    difficulty: int = 0
+    intent: str = Intent.INFORMATIONAL
+
+
+def normalize_keyword(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _parse_int(value, *, field: str, low: int, high: int | None = None) -> int:
+    if value is None or str(value).strip() == "":
+        return 0
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{field} must be a whole number, got '{value}'") from None
+    if number < low or (high is not None and number > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{field} must be {bounds}, got {number}")
+    return number
+
+
+def keyword_row_parse(raw: Mapping) -> KeywordRow:
+    """One keyword's input as given (API body or CSV line) → a clean row; ValueError says what is wrong."""
+    keyword = normalize_keyword(raw.get("keyword") or "")
+    if not keyword:
+        raise ValueError("keyword is empty")
+    if len(keyword) > 255:
+        raise ValueError("keyword is longer than 255 characters")
+    intent = str(raw.get("intent") or "").strip().lower() or Intent.INFORMATIONAL
+    if intent not in Intent.values:
+        raise ValueError(f"unknown intent '{intent}' (use one of {', '.join(Intent.values)})")
+    return KeywordRow(
+        keyword=keyword,
+        volume=_parse_int(raw.get("volume"), field="volume", low=0, high=2_000_000_000),
+        difficulty=_parse_int(raw.get("difficulty"), field="difficulty", low=0, high=100),
+        intent=intent,
+    )
+
+
+@dataclass
+class KeywordsAdded:
+    created: list[Keyword]
+    errors: list[dict]
+
+
+def keywords_add(*, site: Site, rows: Iterable[tuple[object, KeywordRow]]) -> KeywordsAdded:
+    """Create keywords, refusing per row those already in the site (case-insensitive) or repeated.
+
+    `rows` pairs each row with the reference reported with its error (a list index or a file
+    line). All accepted rows commit together.
+    """
+    rows = list(rows)
+    existing = set(
+        Keyword.objects.filter(site=site)
+        .annotate(lowered=Lower("keyword"))
+        .filter(lowered__in=[row.keyword.lower() for _, row in rows])
+        .values_list("lowered", flat=True)
+    )
+    accepted, errors, seen = [], [], set()
+    for reference, row in rows:
+        key = row.keyword.lower()
+        if key in existing:
+            errors.append(
+                {"ref": reference, "error": f"duplicate: '{row.keyword}' already exists in this site"}
+            )
+        elif key in seen:
+            errors.append(
+                {"ref": reference, "error": f"duplicate: '{row.keyword}' appears earlier in the input"}
+            )
+        else:
+            seen.add(key)
+            accepted.append(
+                Keyword(
+                    account_id=site.account_id,
+                    site=site,
+                    keyword=row.keyword,
+                    volume=row.volume,
+                    difficulty=row.difficulty,
+                    intent=row.intent,
+                )
+            )
+    try:
+        with transaction.atomic():
+            created = Keyword.objects.bulk_create(accepted, batch_size=500)
+    except IntegrityError:
+        # Another request added one of these keywords since we looked.
+        raise ValidationFailed(
+            "Some keywords were added concurrently; retry the request.", code="conflict"
+        ) from None
+    return KeywordsAdded(created=created, errors=errors)
+
+
+def keyword_create(*, site: Site, raw: Mapping) -> Keyword:
+    try:
+        row = keyword_row_parse(raw)
+    except ValueError as error:
+        raise ValidationFailed(str(error), errors={"keyword": [str(error)]}) from None
+    added = keywords_add(site=site, rows=[(0, row)])
+    if added.errors:
+        message = added.errors[0]["error"]
+        raise ValidationFailed(message, code="duplicate_keyword", errors={"keyword": [message]})
+    return added.created[0]
+
+
+def keywords_create_many(*, site: Site, raws: list[Mapping]) -> KeywordsAdded:
+    parsed, errors = [], []
+    for index, raw in enumerate(raws):
+        try:
+            parsed.append((index, keyword_row_parse(raw if isinstance(raw, Mapping) else {})))
+        except ValueError as error:
+            errors.append({"ref": index, "error": str(error)})
+    added = keywords_add(site=site, rows=parsed)
+    added.errors = sorted(errors + added.errors, key=lambda item: item["ref"])
+    return added
+
+
+def keyword_import_csv(*, site: Site, data: bytes) -> dict:
+    """Import a CSV of keywords: `{created, skipped, errors: [{line, error}]}`.
+
+    The header is line 1 and must name a `keyword` column; volume, difficulty and intent are
+    optional columns and extra ones are ignored. A rejected line writes nothing; the accepted
+    lines commit together. Raises ValidationFailed for a file that cannot be read at all.
+    """
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationFailed(
+            f"The file is {len(data)} bytes; the limit is {MAX_CSV_BYTES} bytes (5 MB).",
+            code="file_too_large",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationFailed(
+            f"The file is not UTF-8 text (invalid byte at position {error.start}). Save it as UTF-8 CSV.",
+            code="invalid_encoding",
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    columns = [name.strip().lower() for name in header or []]
+    if "keyword" not in columns:
+        raise ValidationFailed(
+            "The first line must be a header naming the columns: keyword,volume,difficulty,intent.",
+            code="missing_header",
+        )
+    parsed, errors = [], []
+    line = reader.line_num
+    for values in reader:
+        first_line, line = line + 1, reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        raw = dict(zip(columns, values, strict=False))
+        try:
+            parsed.append((first_line, keyword_row_parse(raw)))
+        except ValueError as error:
+            errors.append({"ref": first_line, "error": str(error)})
+    added = keywords_add(site=site, rows=parsed)
+    all_errors = sorted(errors + added.errors, key=lambda item: item["ref"])
+    return {
+        "created": len(added.created),
+        "skipped": len(all_errors),
+        "errors": [{"line": item["ref"], "error": item["error"]} for item in all_errors],
+    }
+
+
+def keyword_update(*, keyword: Keyword, fields: Mapping) -> Keyword:
+    if "keyword" in fields:
+        fields = {**fields, "keyword": normalize_keyword(fields["keyword"])}
+        if not fields["keyword"]:
+            raise ValidationFailed("keyword is empty", errors={"keyword": ["May not be blank."]})
+        clash = (
+            Keyword.objects.filter(site_id=keyword.site_id, keyword__iexact=fields["keyword"])
+            .exclude(pk=keyword.pk)
+            .exists()
+        )
+        if clash:
+            raise ValidationFailed(
+                f"duplicate: '{fields['keyword']}' already exists in this site", code="duplicate_keyword"
+            )
+    for name, value in fields.items():
+        setattr(keyword, name, value)
+    keyword.save()
+    return keyword
+
+
+def cluster_update(*, cluster: Cluster, fields: Mapping) -> Cluster:
+    for name, value in fields.items():
+        setattr(cluster, name, value)
+    try:
+        with transaction.atomic():
+            cluster.save()
+    except IntegrityError:
+        raise ValidationFailed(
+            "A cluster with that name already exists in this site.", code="duplicate_cluster"
+        ) from None
+    return cluster
+
+
+def idea_update(*, idea: ContentIdea, fields: Mapping) -> ContentIdea:
+    for name, value in fields.items():
+        setattr(idea, name, value)
+    idea.save()
+    return idea
+
+
+def clusters_refresh_totals(*, cluster_ids: Iterable[int]) -> None:
+    """Recompute `keywords_count` and `volume` of clusters from their keywords."""
+    totals = (
+        Cluster.objects.filter(pk__in=list(cluster_ids))
+        .annotate(count=Count("keywords"), total=Coalesce(Sum("keywords__volume"), 0))
+        .values_list("pk", "count", "total")
+    )
+    for pk, count, total in totals:
+        Cluster.objects.filter(pk=pk).update(keywords_count=count, volume=total)

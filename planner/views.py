@@ -1,0 +1,111 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+
+from igny8.api import success
+from igny8.errors import ValidationFailed
+from planner import services
+from planner.filters import ClusterFilter, ContentIdeaFilter, KeywordFilter
+from planner.models import Cluster, ContentIdea, Keyword
+from planner.serializers import (
+    ClusterSerializer,
+    ContentIdeaSerializer,
+    CsvImportResultSerializer,
+    CsvImportSerializer,
+    KeywordInputSerializer,
+    KeywordSerializer,
+    KeywordUpdateSerializer,
+)
+from tenancy.api import SITE_ID_PARAMETER, SiteScopedMixin
+
+LIST_SCHEMA = extend_schema(parameters=[SITE_ID_PARAMETER])
+
+
+class ReadUpdateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    http_method_names = ["get", "patch", "post", "delete", "head", "options"]
+
+
+@extend_schema_view(list=LIST_SCHEMA, create=LIST_SCHEMA)
+class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin, mixins.DestroyModelMixin):
+    queryset = Keyword.objects.all()
+    serializer_class = KeywordSerializer
+    filterset_class = KeywordFilter
+    search_fields = ["keyword"]
+    ordering_fields = ["id", "keyword", "volume", "difficulty", "created_at"]
+    site_required_actions = ("list", "create", "import_csv")
+
+    @extend_schema(request=KeywordInputSerializer, responses={201: KeywordSerializer})
+    def create(self, request, *args, **kwargs):
+        site = self.get_site()
+        if isinstance(request.data, list):
+            if not request.data:
+                raise ValidationFailed("The list of keywords is empty.")
+            added = services.keywords_create_many(site=site, raws=request.data)
+            body = {
+                "created": KeywordSerializer(added.created, many=True).data,
+                "errors": [{"index": item["ref"], "error": item["error"]} for item in added.errors],
+            }
+            return success(body, status_code=status.HTTP_201_CREATED)
+        serializer = KeywordInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        keyword = services.keyword_create(site=site, raw=serializer.validated_data)
+        return success(KeywordSerializer(keyword).data, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=KeywordUpdateSerializer, responses={200: KeywordSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        serializer = KeywordUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        keyword = services.keyword_update(keyword=self.get_object(), fields=serializer.validated_data)
+        return success(KeywordSerializer(keyword).data)
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request={"multipart/form-data": CsvImportSerializer},
+        responses={200: CsvImportResultSerializer},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def import_csv(self, request):
+        site = self.get_site()
+        serializer = CsvImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > services.MAX_CSV_BYTES:
+            raise ValidationFailed(
+                f"The file is {upload.size} bytes; the limit is {services.MAX_CSV_BYTES} bytes (5 MB).",
+                code="file_too_large",
+            )
+        result = services.keyword_import_csv(site=site, data=upload.read())
+        return success(result)
+
+
+@extend_schema_view(list=LIST_SCHEMA)
+class ClusterViewSet(SiteScopedMixin, ReadUpdateViewSet):
+    queryset = Cluster.objects.all()
+    serializer_class = ClusterSerializer
+    filterset_class = ClusterFilter
+    search_fields = ["name"]
+    ordering_fields = ["id", "name", "volume", "keywords_count", "created_at"]
+
+    def perform_update(self, serializer):
+        serializer.instance = services.cluster_update(
+            cluster=serializer.instance, fields=serializer.validated_data
+        )
+
+
+@extend_schema_view(list=LIST_SCHEMA)
+class ContentIdeaViewSet(SiteScopedMixin, ReadUpdateViewSet):
+    queryset = ContentIdea.objects.prefetch_related("keywords")
+    serializer_class = ContentIdeaSerializer
+    filterset_class = ContentIdeaFilter
+    search_fields = ["idea_title"]
+    ordering_fields = ["id", "idea_title", "estimated_word_count", "created_at"]
+
+    def perform_update(self, serializer):
+        serializer.instance = services.idea_update(idea=serializer.instance, fields=serializer.validated_data)

@@ -1,0 +1,17 @@
+"""Test settings: real PostgreSQL and Redis on loopback unless the environment says otherwise."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/igny8")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256")
+os.environ.setdefault("CACHE_KEY_PREFIX", "igny8-test")
+_scratch = os.environ.setdefault("IGNY8_TEST_DIR", tempfile.mkdtemp(prefix="igny8-test-"))
+os.environ.setdefault("AUTOMATION_LOG_DIR", os.path.join(_scratch, "logs"))
+os.environ.setdefault("MEDIA_ROOT", os.path.join(_scratch, "media"))
+os.environ.setdefault("AI_PROVIDER", "offline")
+
+from igny8.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

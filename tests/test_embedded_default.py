@@ -1,0 +1,72 @@
+"""The embedded default (no environment at all): SQLite, locmem cache, eager Celery, offline AI."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from igny8.celery import app
+assert connection.vendor == "sqlite", connection.vendor
+assert "locmem" in settings.CACHES["default"]["BACKEND"]
+assert app.conf.task_always_eager is True
+assert settings.AI_PROVIDER == "offline" and settings.DEBUG is True
+response = Client(HTTP_HOST="localhost").post(
+    "/api/v1/auth/register/",
+    {"email": "smoke@example.com", "password": "smoke-password-1", "account_name": "Smoke"},
+    content_type="application/json",
+)
+assert response.status_code == 201, response.content
+print("embedded-ok")
+"""
+
+
+def clean_env(tmp_path, **extra) -> dict:
+    names = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "AI_PROVIDER",
+        "OPENAI_API_KEY",
+        "DEBUG",
+    }
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in names and not name.startswith(("AUTOMATION_", "MEDIA_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="igny8.settings", DATA_DIR=str(tmp_path), **extra)
+    return env
+
+
+def manage(*args, env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.embedded
+def test_embedded_default_migrates_and_serves_the_api(tmp_path):
+    env = clean_env(tmp_path)
+    migrate = manage("migrate", "-v0", env=env)
+    assert migrate.returncode == 0, migrate.stderr
+    assert (tmp_path / "igny8.sqlite3").exists()
+    probe = manage("shell", "-c", PROBE, env=env)
+    assert probe.returncode == 0, probe.stderr
+    assert "embedded-ok" in probe.stdout
+    seeded = manage("seed_demo_account", env=env)
+    assert seeded.returncode == 0 and "Login: demo@example.com" in seeded.stdout
+
+
+def test_production_mode_without_secret_key_fails_at_start(tmp_path):
+    env = clean_env(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/igny8")
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr

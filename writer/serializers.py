@@ -1,0 +1,93 @@
+from rest_framework import serializers
+
+from writer.models import Content, ContentStatus, Image, Task
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "site",
+            "title",
+            "description",
+            "cluster",
+            "idea",
+            "content_type",
+            "content_structure",
+            "keywords",
+            "word_count",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Image
+        fields = [
+            "id",
+            "site",
+            "content",
+            "image_type",
+            "prompt",
+            "image_url",
+            "image_path",
+            "status",
+            "position",
+            "error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContentSerializer(serializers.ModelSerializer):
+    images = ImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Content
+        fields = [
+            "id",
+            "site",
+            "task",
+            "title",
+            "content_html",
+            "word_count",
+            "meta_title",
+            "meta_description",
+            "primary_keyword",
+            "secondary_keywords",
+            "tags",
+            "categories",
+            "cluster",
+            "content_type",
+            "content_structure",
+            "source",
+            "status",
+            "images",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "site",
+            "task",
+            "word_count",
+            "cluster",
+            "source",
+            "images",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class BulkStatusSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    status = serializers.ChoiceField(choices=ContentStatus.choices)
+
+
+class BulkStatusResultSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()

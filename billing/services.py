@@ -5,10 +5,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 
+from billing.defaults import DEFAULT_COSTS
 from billing.errors import InsufficientCredits
 from billing.models import CreditCostConfig, CreditTransaction, CreditUsageLog, TransactionType
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
+
+DEFAULT_COST_BY_OPERATION = {row[0]: {"credits": row[1], "per_quantity": row[2]} for row in DEFAULT_COSTS}
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,18 @@ def credits_cost(*, operation_type: str, quantity: int) -> int:
     """Credits for `quantity` units of an operation: `credits` per started `per_quantity` units."""
     if quantity <= 0:
         return 0
-    config = CreditCostConfig.objects.filter(operation_type=operation_type).first()
+    config = (
+        CreditCostConfig.objects.filter(operation_type=operation_type)
+        .values("credits", "per_quantity")
+        .first()
+    )
+    # A deleted row falls back to the seeded default rather than making the operation free.
+    config = config or DEFAULT_COST_BY_OPERATION.get(operation_type)
     if config is None:
         raise ValidationFailed(
             f"No credit cost is configured for '{operation_type}'.", code="cost_not_configured"
         )
-    return config.credits * math.ceil(quantity / config.per_quantity)
+    return config["credits"] * math.ceil(quantity / config["per_quantity"])
 
 
 def credits_check(*, account: Account, required: int) -> None:

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ai import urls as ai_urls
+
 handler404 = "igny8.api.handler404"
 handler500 = "igny8.api.handler500"
 
@@ -13,8 +15,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/auth/", include("tenancy.urls")),
     path("api/v1/billing/", include("billing.urls")),
+    path("api/v1/planner/", include(ai_urls.planner_actions)),
     path("api/v1/planner/", include("planner.urls")),
+    path("api/v1/writer/", include(ai_urls.writer_actions)),
     path("api/v1/writer/", include("writer.urls")),
+    path("api/v1/ai/", include("ai.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

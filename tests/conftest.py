@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -41,3 +42,9 @@ def viewer_client(tenant):
 @pytest.fixture
 def editor_client(tenant):
     return client_for(make_user(account=tenant[0], role="editor"))
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    """Locks and task owners of one test must not leak into the next."""
+    cache.clear()

@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/igny8")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# The broker on its own database, so clearing the cache between tests never drops queued tasks.
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256")
 os.environ.setdefault("CACHE_KEY_PREFIX", "igny8-test")
 _scratch = os.environ.setdefault("IGNY8_TEST_DIR", tempfile.mkdtemp(prefix="igny8-test-"))

@@ -1,22 +1,10 @@
 from django.db import migrations
 
-# Defaults of the reference system: (operation, credits, per quantity, unit).
-DEFAULT_COSTS = [
-    ("clustering", 1, 5, "keyword", "1 credit per 5 keywords in a call (rounded up)"),
-    ("idea_generation", 2, 1, "cluster", "2 credits per cluster"),
-    ("content_generation", 1, 100, "word", "1 credit per 100 words written (rounded up)"),
-    ("image_prompt_extraction", 2, 1, "content", "2 credits per content item"),
-    ("image_generation", 5, 1, "image", "5 credits per image generated; failed images are free"),
-]
+from billing.defaults import seed_costs
 
 
 def seed(apps, schema_editor):
-    CreditCostConfig = apps.get_model("billing", "CreditCostConfig")
-    for operation, credits, per_quantity, unit, description in DEFAULT_COSTS:
-        CreditCostConfig.objects.get_or_create(
-            operation_type=operation,
-            defaults={"credits": credits, "per_quantity": per_quantity, "unit": unit, "description": description},
-        )
+    seed_costs(apps.get_model("billing", "CreditCostConfig"))
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,246 @@
+"""`run_function`: the one entry point that runs an AI function for an account and site."""
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from ai.defaults import default_price
+from ai.functions import AIFunction, Unit, get_function
+from ai.models import AITaskLog, ModelPrice
+from ai.providers import AIError, GeneratedImage, get_provider
+from billing.errors import InsufficientCredits
+from billing.services import Usage, credits_check, credits_cost, credits_deduct
+from igny8.errors import ValidationFailed
+from tenancy.models import Account, Site
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FunctionResult:
+    function: str
+    requested: int = 0
+    processed: int = 0
+    created: int = 0
+    skipped: int = 0
+    failed: int = 0
+    credits_used: int = 0
+    details: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "function": self.function,
+            "requested": self.requested,
+            "processed": self.processed,
+            "created": self.created,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "credits_used": self.credits_used,
+            **self.details,
+            "errors": self.errors,
+        }
+
+
+def parse_ids(payload: dict, *, max_items: int) -> list[int]:
+    ids = payload.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and i > 0 for i in ids):
+        raise ValidationFailed(
+            "ids must be a non-empty list of positive integers.", errors={"ids": ["Required."]}
+        )
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > max_items:
+        raise ValidationFailed(
+            f"At most {max_items} ids per call; got {len(ids)}.", errors={"ids": [f"At most {max_items}."]}
+        )
+    return ids
+
+
+@dataclass
+class Prepared:
+    function: AIFunction
+    items: list
+    options: dict
+    estimate: int
+
+
+def prepare(name: str, payload: dict, *, account: Account, site: Site) -> Prepared:
+    """Validate a call before any AI work: ids, options and credits (InsufficientCredits with the numbers)."""
+    function = get_function(name)
+    ids = parse_ids(payload, max_items=function.max_items)
+    options = function.clean_options(payload)
+    items = function.load(site=site, ids=ids)
+    estimate = 0
+    if function.operation_type:
+        estimate = credits_cost(
+            operation_type=function.operation_type, quantity=function.estimate_quantity(items, options)
+        )
+        credits_check(account=account, required=estimate)
+    return Prepared(function=function, items=items, options=options, estimate=estimate)
+
+
+class _Prices:
+    def __init__(self):
+        self._cache: dict[str, ModelPrice | None] = {}
+
+    def cost(self, model: str, *, tokens_in: int, tokens_out: int, images: int) -> Decimal:
+        if model not in self._cache:
+            self._cache[model] = ModelPrice.objects.filter(model=model).first() or default_price(model)
+        price = self._cache[model]
+        return (
+            price.cost(tokens_in=tokens_in, tokens_out=tokens_out, images=images) if price else Decimal("0")
+        )
+
+
+def run_function(
+    name: str,
+    payload: dict,
+    *,
+    account: Account,
+    site: Site,
+    automation_run_id: str = "",
+    stage: int | None = None,
+    guard: Callable[[], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    celery_task_id: str = "",
+) -> FunctionResult:
+    """Run AI function `name` on `payload["ids"]` of `site`.
+
+    Provider calls run concurrently (AI_CONCURRENCY) and outside any transaction. Each call's
+    outputs, status changes, credit deduction and success log commit in one transaction, after
+    `guard()` (which may raise to refuse the commit). A call that fails writes a failed log and
+    changes and charges nothing. Raises ValidationFailed and InsufficientCredits before any call;
+    InsufficientCredits mid-way stops the remaining calls and is raised after logging.
+    """
+    prepared = prepare(name, payload, account=account, site=site)
+    function, options = prepared.function, prepared.options
+    units = function.units(prepared.items, options)
+    result = FunctionResult(function=name, requested=len(prepared.items))
+    provider = get_provider() if function.uses_ai else None
+    model = settings.AI_MODELS.get(name, "") if provider else ""
+    prices = _Prices()
+    log_fields = {
+        "account": account,
+        "site": site,
+        "function": name,
+        "provider": provider.name if provider else "local",
+        "automation_run_id": automation_run_id,
+        "stage": stage,
+        "celery_task_id": celery_task_id,
+    }
+
+    def call(unit: Unit):
+        started = time.monotonic()
+        try:
+            return unit, function.call(provider, unit, model), None, started
+        except AIError as error:
+            return unit, None, str(error), started
+        except Exception as error:  # a provider bug must not take the other calls down with it
+            logger.exception("%s: unexpected provider error", name)
+            return unit, None, f"Unexpected provider error: {error}", started
+
+    def fail(unit: Unit, error: str, started: float, *, answer=None, final: bool = True):
+        if final:
+            function.on_failure(unit, error, site=site)
+        result.failed += 1
+        result.errors.append({"ids": unit.ids, "error": error})
+        if provider:
+            AITaskLog.objects.create(
+                **log_fields,
+                status=AITaskLog.Status.FAILED,
+                model=getattr(answer, "model", model),
+                tokens_in=getattr(answer, "tokens_in", 0),
+                tokens_out=getattr(answer, "tokens_out", 0),
+                duration_ms=int((time.monotonic() - started) * 1000),
+                items=unit.ids,
+                error=error,
+            )
+
+    workers = max(1, min(settings.AI_CONCURRENCY, len(units))) if provider else 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
+        futures = [pool.submit(call, unit) for unit in units]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                unit, answer, error, started = future.result()
+                if error is not None:
+                    fail(unit, error, started)
+                else:
+                    _commit(
+                        function,
+                        unit,
+                        answer,
+                        started,
+                        site,
+                        options,
+                        result,
+                        prices,
+                        log_fields,
+                        guard,
+                        fail,
+                    )
+                if progress:
+                    progress(done, len(units), f"{name}: {done}/{len(units)} done")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return result
+
+
+def _commit(function, unit, answer, started, site, options, result, prices, log_fields, guard, fail):
+    is_image = isinstance(answer, GeneratedImage)
+    tokens_in = getattr(answer, "tokens_in", 0)
+    tokens_out = getattr(answer, "tokens_out", 0)
+    model = getattr(answer, "model", "")
+    try:
+        with transaction.atomic():
+            if guard is not None:
+                guard()
+            saved = function.save(unit, answer, site=site, options=options)
+            if saved is None:
+                result.skipped += 1
+                return
+            credits = 0
+            cost_usd = prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=int(is_image))
+            if function.operation_type:
+                credits = credits_cost(operation_type=function.operation_type, quantity=saved.quantity)
+            if credits:
+                credits_deduct(
+                    account=log_fields["account"],
+                    amount=credits,
+                    operation_type=function.operation_type,
+                    description=f"{function.name} on {len(unit.items)} item(s)",
+                    site=site,
+                    automation_run_id=log_fields["automation_run_id"],
+                    stage=log_fields["stage"],
+                    usage=Usage(model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost_usd),
+                )
+            if log_fields["provider"] != "local":
+                AITaskLog.objects.create(
+                    **log_fields,
+                    status=AITaskLog.Status.SUCCESS,
+                    model=model,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    cost_usd=cost_usd,
+                    credits_used=credits,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    items=unit.ids,
+                )
+    except AIError as error:
+        fail(unit, str(error), started, answer=answer)
+        return
+    except InsufficientCredits as error:
+        fail(unit, error.message, started, answer=answer, final=False)
+        raise
+    result.processed += len(unit.items)
+    result.created += saved.created
+    result.credits_used += credits
+    for key, value in saved.details.items():
+        result.details[key] = result.details.get(key, 0) + value

@@ -1,0 +1,321 @@
+"""A local server that speaks the OpenAI HTTP API, for tests, benchmarks and keyless rehearsals.
+
+    python -m ai.fake_server --port 8765 [--latency-ms 200] [--error-rate 0.1] [--malformed-rate 0.05]
+
+Answers chat completions that ask for Structured Outputs with content built by `ai.offline` from
+the prompt's input block, and image generations with placeholder PNGs. Knobs simulate latency,
+429/500 errors, hangs and malformed JSON; tests change them at run time (`configure`, or
+POST /_control) and read what was served (`requests`, or GET /_requests).
+"""
+
+import argparse
+import base64
+import contextlib
+import json
+import random
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ai import offline
+
+DEFAULT_KNOBS = {
+    "latency_ms": 0,
+    "error_rate": 0.0,
+    "timeout_rate": 0.0,
+    "malformed_rate": 0.0,
+    "hang_seconds": 30.0,
+    "seed": 0,
+    "fail_next": [],
+    "malformed_next": 0,
+    "hang_next": 0,
+    "image_fail_next": 0,
+    "respond_next": [],
+}
+MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3"]
+
+
+def _schema_value(schema: dict):
+    """A value satisfying a (strict, simple) JSON schema, for functions the server knows nothing of."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object":
+        return {name: _schema_value(sub) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_schema_value(schema.get("items", {"type": "string"}))]
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    return "text"
+
+
+class FakeOpenAIServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, **knobs):
+        self._lock = threading.Lock()
+        self._knobs = {**json.loads(json.dumps(DEFAULT_KNOBS)), **knobs}
+        self._random = random.Random(self._knobs["seed"])
+        self._requests: list[dict] = []
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # Control -----------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    @property
+    def requests(self) -> list[dict]:
+        with self._lock:
+            return list(self._requests)
+
+    def configure(self, **knobs) -> None:
+        unknown = set(knobs) - set(DEFAULT_KNOBS)
+        if unknown:
+            raise ValueError(f"unknown knobs: {sorted(unknown)}")
+        with self._lock:
+            self._knobs.update(knobs)
+            if "seed" in knobs:
+                self._random = random.Random(knobs["seed"])
+
+    def reset(self) -> None:
+        with self._lock:
+            self._knobs = json.loads(json.dumps(DEFAULT_KNOBS))
+            self._random = random.Random(0)
+            self._requests.clear()
+
+    def start(self) -> "FakeOpenAIServer":
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # Decisions (under the lock) ----------------------------------------------------------------
+
+    def _decide(self, kind: str) -> dict:
+        """What to do with the next request: error status, hang, malformed, scripted answer."""
+        with self._lock:
+            knobs, rng = self._knobs, self._random
+            plan = {
+                "latency": knobs["latency_ms"] / 1000,
+                "status": 200,
+                "hang": 0.0,
+                "malformed": False,
+                "answer": None,
+            }
+            if knobs["fail_next"]:
+                plan["status"] = knobs["fail_next"].pop(0)
+            elif knobs["hang_next"]:
+                knobs["hang_next"] -= 1
+                plan["hang"] = knobs["hang_seconds"]
+            elif kind == "image" and knobs["image_fail_next"]:
+                knobs["image_fail_next"] -= 1
+                plan["status"] = 400
+            elif knobs["error_rate"] and rng.random() < knobs["error_rate"]:
+                plan["status"] = rng.choice([429, 500])
+            elif knobs["timeout_rate"] and rng.random() < knobs["timeout_rate"]:
+                plan["hang"] = knobs["hang_seconds"]
+            elif kind == "chat" and knobs["malformed_next"]:
+                knobs["malformed_next"] -= 1
+                plan["malformed"] = True
+            elif kind == "chat" and knobs["malformed_rate"] and rng.random() < knobs["malformed_rate"]:
+                plan["malformed"] = True
+            elif kind == "chat" and knobs["respond_next"]:
+                plan["answer"] = knobs["respond_next"].pop(0)
+            return plan
+
+    def _record(self, entry: dict) -> None:
+        with self._lock:
+            self._requests.append(entry)
+
+    # HTTP ----------------------------------------------------------------------------------------
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _body(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b"{}"
+                try:
+                    return json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    return {}
+
+            def do_GET(self):
+                if self.path.rstrip("/") == "/v1/models":
+                    self._send(
+                        200, {"object": "list", "data": [{"id": m, "object": "model"} for m in MODELS]}
+                    )
+                elif self.path.rstrip("/") == "/_requests":
+                    self._send(200, {"requests": server.requests})
+                else:
+                    self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+            def do_POST(self):
+                body = self._body()
+                path = self.path.rstrip("/")
+                if path == "/_control":
+                    try:
+                        server.configure(**body)
+                    except ValueError as error:
+                        return self._send(400, {"error": str(error)})
+                    return self._send(200, {"ok": True})
+                if path == "/_reset":
+                    server.reset()
+                    return self._send(200, {"ok": True})
+                if path == "/v1/chat/completions":
+                    return self._serve(path, body, "chat")
+                if path == "/v1/images/generations":
+                    return self._serve(path, body, "image")
+                self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+            def _serve(self, path: str, body: dict, kind: str) -> None:
+                plan = server._decide(kind)
+                response_format = body.get("response_format")
+                schema = response_format.get("json_schema") or {} if isinstance(response_format, dict) else {}
+                entry = {
+                    "path": path,
+                    "model": body.get("model"),
+                    "schema_name": schema.get("name"),
+                    "status": plan["status"],
+                    "usage": None,
+                    "time": time.time(),
+                }
+                if plan["latency"]:
+                    time.sleep(plan["latency"])
+                if plan["hang"]:
+                    entry["status"] = "hang"
+                    server._record(entry)
+                    time.sleep(plan["hang"])
+                    return self._send(500, {"error": {"message": "hung", "type": "server_error"}})
+                if plan["status"] != 200:
+                    server._record(entry)
+                    return self._error(plan["status"])
+                if kind == "image":
+                    server._record(entry)
+                    return self._image(body)
+                usage = self._chat(body, schema, plan)
+                entry["usage"] = usage
+                server._record(entry)
+
+            def _error(self, status: int) -> None:
+                messages = {
+                    429: ("Rate limit reached, retry shortly.", "rate_limit_exceeded"),
+                    400: ("Your request was rejected by the content policy.", "content_policy_violation"),
+                }
+                message, code = messages.get(status, ("The server had an error.", "server_error"))
+                headers = {"retry-after": "0"} if status == 429 else None
+                self._send(status, {"error": {"message": message, "type": code, "code": code}}, headers)
+
+            def _image(self, body: dict) -> None:
+                width, height = 1024, 1024
+                with contextlib.suppress(ValueError):
+                    width, height = (int(side) for side in str(body.get("size", "1024x1024")).split("x"))
+                png = offline.placeholder_png(
+                    body.get("prompt", ""), width=min(width, 1024), height=min(height, 1024)
+                )
+                self._send(
+                    200, {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}]}
+                )
+
+            def _chat(self, body: dict, schema: dict, plan: dict) -> dict:
+                messages = body.get("messages") or []
+                prompt = next(
+                    (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
+                )
+                if plan["answer"] is not None:
+                    data = plan["answer"]
+                else:
+                    try:
+                        data = offline.answer(schema.get("name", ""), offline.extract_input(prompt))
+                    except (ValueError, json.JSONDecodeError):
+                        data = _schema_value(schema.get("schema", {"type": "object"}))
+                content = json.dumps(data)
+                if plan["malformed"]:
+                    content = content[: max(1, len(content) // 2)]  # cut short: not valid JSON
+                prompt_text = "".join(str(m.get("content", "")) for m in messages)
+                usage = {
+                    "prompt_tokens": offline.estimate_tokens(prompt_text),
+                    "completion_tokens": offline.estimate_tokens(content),
+                }
+                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model") or "gpt-4o-mini",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": content},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": usage,
+                    },
+                )
+                return usage
+
+        return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--timeout-rate", type=float, default=0.0)
+    parser.add_argument("--malformed-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    server = FakeOpenAIServer(
+        args.host,
+        args.port,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        timeout_rate=args.timeout_rate,
+        malformed_rate=args.malformed_rate,
+        seed=args.seed,
+    )
+    print(f"fake-openai listening on {server.base_url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server._httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""AI providers: `openai` (any OpenAI-compatible endpoint, through the official SDK) and `offline`."""
+
+import base64
+import json
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jsonschema
+import openai
+from django.conf import settings
+
+from ai import offline
+
+logger = logging.getLogger(__name__)
+
+
+class AIError(Exception):
+    """An AI call that did not produce a usable answer; nothing is written or charged for it."""
+
+
+@dataclass
+class Completion:
+    data: dict
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+@dataclass
+class GeneratedImage:
+    png: bytes
+    model: str
+
+
+class OpenAIProvider:
+    """Structured Outputs through the official SDK; the SDK retries 429, 5xx and timeouts with backoff."""
+
+    name = "openai"
+    malformed_retries = 1
+
+    def __init__(self, *, api_key: str, base_url: str | None, timeout: float, max_retries: int):
+        self.client = openai.OpenAI(
+            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+
+    def complete_json(
+        self, *, function: str, model: str, system: str, prompt: str, schema: dict
+    ) -> Completion:
+        tokens_in = tokens_out = 0
+        for attempt in range(1 + self.malformed_retries):
+            response = self._call(
+                model=model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": function, "strict": True, "schema": schema},
+                },
+            )
+            if response.usage is not None:
+                tokens_in += response.usage.prompt_tokens or 0
+                tokens_out += response.usage.completion_tokens or 0
+            content = response.choices[0].message.content if response.choices else None
+            try:
+                data = json.loads(content or "")
+                jsonschema.validate(data, schema)
+            except (json.JSONDecodeError, jsonschema.ValidationError) as error:
+                logger.warning("%s: malformed answer (attempt %d): %s", function, attempt + 1, error)
+                last_error = error
+                continue
+            return Completion(
+                data=data, model=response.model or model, tokens_in=tokens_in, tokens_out=tokens_out
+            )
+        raise AIError(f"The model returned malformed output twice: {str(last_error)[:300]}")
+
+    def generate_image(self, *, model: str, prompt: str, size: str) -> GeneratedImage:
+        try:
+            response = self.client.images.generate(
+                model=model, prompt=prompt, size=size, n=1, response_format="b64_json"
+            )
+        except openai.APIError as error:
+            raise AIError(_describe(error)) from error
+        if not response.data or not response.data[0].b64_json:
+            raise AIError("The image API returned no image.")
+        return GeneratedImage(png=base64.b64decode(response.data[0].b64_json), model=model)
+
+    def _call(self, **kwargs):
+        try:
+            return self.client.chat.completions.create(**kwargs)
+        except openai.APIError as error:
+            raise AIError(_describe(error)) from error
+
+
+def _describe(error: openai.APIError) -> str:
+    if isinstance(error, openai.APITimeoutError):
+        return "The AI provider timed out."
+    if isinstance(error, openai.APIConnectionError):
+        return "The AI provider could not be reached."
+    status = getattr(error, "status_code", None)
+    message = getattr(error, "message", str(error))
+    return f"The AI provider answered {status}: {message}"[:500] if status else str(message)[:500]
+
+
+class OfflineProvider:
+    """Deterministic answers built locally from the inputs: no network, no key, no cost."""
+
+    name = "offline"
+
+    def complete_json(
+        self, *, function: str, model: str, system: str, prompt: str, schema: dict
+    ) -> Completion:
+        started = time.monotonic()
+        data = offline.answer(function, offline.extract_input(prompt))
+        jsonschema.validate(data, schema)
+        logger.debug("offline %s answered in %.3fs", function, time.monotonic() - started)
+        return Completion(data=data, model="offline")
+
+    def generate_image(self, *, model: str, prompt: str, size: str) -> GeneratedImage:
+        width, height = (min(int(side), 1024) for side in size.lower().split("x"))
+        return GeneratedImage(
+            png=offline.placeholder_png(prompt, width=width, height=height), model="offline"
+        )
+
+
+@lru_cache(maxsize=1)
+def _provider(name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int):
+    if name == "openai":
+        return OpenAIProvider(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+    if name == "offline":
+        logger.info("AI provider: offline (no API key configured); answers are built locally")
+        return OfflineProvider()
+    raise ValueError(f"Unknown AI_PROVIDER '{name}' (use 'openai' or 'offline').")
+
+
+def get_provider():
+    return _provider(
+        settings.AI_PROVIDER,
+        settings.OPENAI_API_KEY,
+        settings.OPENAI_BASE_URL,
+        settings.OPENAI_TIMEOUT,
+        settings.OPENAI_MAX_RETRIES,
+    )

@@ -1,0 +1,23 @@
+from celery import shared_task
+
+from ai.engine import run_function
+from tenancy.models import Site
+
+
+@shared_task(bind=True, name="ai.run_function_task", acks_late=True, reject_on_worker_lost=True)
+def run_function_task(self, name: str, payload: dict, site_id: int) -> dict:
+    """A manual AI action: loads the site, runs the function, reports progress and its result."""
+    site = Site.objects.select_related("account").get(pk=site_id)
+
+    def progress(current: int, total: int, message: str) -> None:
+        self.update_state(state="PROGRESS", meta={"current": current, "total": total, "message": message})
+
+    result = run_function(
+        name,
+        payload,
+        account=site.account,
+        site=site,
+        progress=progress,
+        celery_task_id=self.request.id or "",
+    )
+    return result.as_dict()

@@ -1,0 +1,81 @@
+from celery.result import AsyncResult
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.views import APIView
+
+from ai import services
+from ai.models import AITaskLog
+from ai.serializers import (
+    ActionSerializer,
+    AITaskLogSerializer,
+    QueuedSerializer,
+    TaskStateSerializer,
+)
+from igny8.api import success
+from igny8.errors import NotFound
+from tenancy.api import SITE_ID_PARAMETER
+from tenancy.selectors import site_get_for_user
+
+
+class AIActionView(APIView):
+    """POST {ids}: validate, check credits, queue the function; 202 with the task to poll."""
+
+    function_name = ""
+    serializer_class = ActionSerializer
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={202: QueuedSerializer})
+    def post(self, request):
+        site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task_id = services.ai_action_dispatch(
+            name=self.function_name, payload=serializer.validated_data, site=site
+        )
+        data = {"task_id": task_id, "status_url": f"/api/v1/ai/tasks/{task_id}/"}
+        return success(data, message=f"{self.function_name} queued", status_code=status.HTTP_202_ACCEPTED)
+
+
+def action_view(name: str, serializer_class=ActionSerializer):
+    view_name = "".join(part.title() for part in name.split("_")) + "View"
+    return type(
+        view_name, (AIActionView,), {"function_name": name, "serializer_class": serializer_class}
+    ).as_view()
+
+
+class AITaskLogListView(generics.ListAPIView):
+    serializer_class = AITaskLogSerializer
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER, OpenApiParameter("run_id", str), OpenApiParameter("function", str)]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AITaskLog.objects.none()
+        site = site_get_for_user(user=self.request.user, site_id=self.request.query_params.get("site_id"))
+        logs = AITaskLog.objects.filter(site=site)
+        if run_id := self.request.query_params.get("run_id"):
+            logs = logs.filter(automation_run_id=run_id)
+        if function := self.request.query_params.get("function"):
+            logs = logs.filter(function=function)
+        return logs.order_by("-id")
+
+
+class AITaskStateView(APIView):
+    @extend_schema(responses={200: TaskStateSerializer})
+    def get(self, request, task_id: str):
+        owner = services.ai_task_account_id(task_id=task_id)
+        if owner is None or (owner != request.user.account_id and not request.user.is_privileged):
+            raise NotFound("Task not found.")
+        result = AsyncResult(task_id)
+        state, info = result.state, result.info
+        data = {"task_id": task_id, "state": state, "progress": None, "result": None, "error": None}
+        if state == "PROGRESS" and isinstance(info, dict):
+            data["progress"] = info
+        elif state == "SUCCESS":
+            data["result"] = result.result
+        elif state == "FAILURE":
+            data["error"] = getattr(info, "message", None) or str(info)
+        return success(data)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/writer/", include(ai_urls.writer_actions)),
     path("api/v1/writer/", include("writer.urls")),
     path("api/v1/ai/", include("ai.urls")),
+    path("api/v1/automation/", include("automation.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

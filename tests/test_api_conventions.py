@@ -91,3 +91,10 @@ def test_openapi_schema_and_docs_are_served(client):
     assert schema.status_code == 200
     assert b"/api/v1/planner/keywords/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/v1/automation/run_now/" in (tmp_path / "schema.yml").read_text()

@@ -70,3 +70,17 @@ def test_production_mode_without_secret_key_fails_at_start(tmp_path):
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.embedded
+def test_demo_runs_the_whole_pipeline_on_the_embedded_default(tmp_path):
+    env = clean_env(tmp_path)
+    assert manage("migrate", "-v0", env=env).returncode == 0
+    demo = manage("demo", env=env)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert ": completed, stage 7" in demo.stdout
+    assert "ready_for_review=" in demo.stdout and "images_failed=0" in demo.stdout
+    articles = list((tmp_path / "demo" / "site_1").glob("*.html"))
+    assert articles and "<h2>" in articles[0].read_text()
+    assert list((tmp_path / "media" / "images" / "site_1").rglob("*.png"))
+    assert list((tmp_path / "logs" / "automation").rglob("run_trace.jsonl"))

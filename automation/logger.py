@@ -1,0 +1,60 @@
+"""AutomationLogger: a run's log in the database (read by the API from any machine) and in files.
+
+Files, under AUTOMATION_LOG_DIR/<account>/<site>/<run_id>/: automation_run.log (every line),
+stage_<n>.log (that stage's lines) and run_trace.jsonl (one JSON event a line).
+"""
+
+import json
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from automation.models import AutomationLogEntry, AutomationRun
+
+logger = logging.getLogger("automation")
+
+
+def run_log_dir(run: AutomationRun) -> Path:
+    return Path(settings.AUTOMATION_LOG_DIR) / str(run.account_id) / str(run.site_id) / run.run_id
+
+
+class AutomationLogger:
+    def __init__(self, run: AutomationRun):
+        self.run = run
+        self.directory = run_log_dir(run)
+
+    def info(self, message: str, *, stage: int | None = None, event: str = "", **data) -> None:
+        self._write(AutomationLogEntry.Level.INFO, message, stage, event, data)
+
+    def warning(self, message: str, *, stage: int | None = None, event: str = "", **data) -> None:
+        self._write(AutomationLogEntry.Level.WARNING, message, stage, event, data)
+
+    def error(self, message: str, *, stage: int | None = None, event: str = "error", **data) -> None:
+        self._write(AutomationLogEntry.Level.ERROR, message, stage, event, data)
+
+    def _write(self, level: str, message: str, stage: int | None, event: str, data: dict) -> None:
+        AutomationLogEntry.objects.create(
+            run=self.run, stage=stage, level=level, event=event, message=message, data=data
+        )
+        getattr(logger, "info" if level == "info" else level)("%s: %s", self.run.run_id, message)
+        try:
+            self._write_files(level, message, stage, event, data)
+        except OSError as error:  # the database entry is the record; a full disk must not stop the run
+            logger.warning("%s: could not write log files: %s", self.run.run_id, error)
+
+    def _write_files(self, level: str, message: str, stage: int | None, event: str, data: dict) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        now = timezone.now()
+        prefix = f"[{now:%Y-%m-%d %H:%M:%S}] " + (f"Stage {stage}: " if stage else "")
+        line = prefix + (f"{level.upper()}: " if level != "info" else "") + message + "\n"
+        with open(self.directory / "automation_run.log", "a", encoding="utf-8") as handle:
+            handle.write(line)
+        if stage:
+            with open(self.directory / f"stage_{stage}.log", "a", encoding="utf-8") as handle:
+                handle.write(line)
+        if event:
+            record = {"time": now.isoformat(), "event": event, "stage": stage, "message": message, **data}
+            with open(self.directory / "run_trace.jsonl", "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, default=str) + "\n")

@@ -1,0 +1,147 @@
+import datetime
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from tenancy.models import Account, Site, TimeStampedModel
+
+BATCH_SIZE = [MinValueValidator(1), MaxValueValidator(100)]
+DELAY = [MinValueValidator(0), MaxValueValidator(3600)]
+CAP = [MinValueValidator(1)]
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class AutomationConfig(TimeStampedModel):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="automation_config")
+    is_enabled = models.BooleanField(default=False)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    scheduled_time = models.TimeField(default=datetime.time(2, 0))
+    stage_1_batch_size = models.PositiveSmallIntegerField(default=20, validators=BATCH_SIZE)
+    stage_2_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
+    stage_3_batch_size = models.PositiveSmallIntegerField(default=20, validators=BATCH_SIZE)
+    stage_4_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
+    stage_5_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
+    stage_6_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
+    within_stage_delay = models.PositiveIntegerField(default=3, validators=DELAY)
+    between_stage_delay = models.PositiveIntegerField(default=5, validators=DELAY)
+    images_per_content = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    max_keywords_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    max_clusters_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    max_ideas_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    max_tasks_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    max_content_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    max_images_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    max_credits_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["is_enabled"], name="automation_config_enabled_idx")]
+
+    def __str__(self):
+        return f"Automation of {self.site}"
+
+    def batch_size(self, stage: int) -> int:
+        return getattr(self, f"stage_{stage}_batch_size")
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE_STATUSES = (RunStatus.RUNNING, RunStatus.PAUSED)
+
+
+class TriggerType(models.TextChoices):
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+
+
+class AutomationRun(TimeStampedModel):
+    run_id = models.CharField(max_length=80, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="automation_runs")
+    trigger_type = models.CharField(max_length=10, choices=TriggerType.choices)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    current_stage = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField(auto_now_add=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    initial_snapshot = models.JSONField(default=dict, blank=True)
+    stage_1_result = models.JSONField(null=True, blank=True)
+    stage_2_result = models.JSONField(null=True, blank=True)
+    stage_3_result = models.JSONField(null=True, blank=True)
+    stage_4_result = models.JSONField(null=True, blank=True)
+    stage_5_result = models.JSONField(null=True, blank=True)
+    stage_6_result = models.JSONField(null=True, blank=True)
+    stage_7_result = models.JSONField(null=True, blank=True)
+    total_credits_used = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True, default="")
+    # Crash recovery: the executor that holds the current token heartbeats; a stale heartbeat lets
+    # another executor claim the run (which bumps the token, fencing the old one out).
+    fencing_token = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    current_batch = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=models.Q(status__in=["running", "paused"]),
+                name="one_active_run_per_site",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(current_stage__gte=1, current_stage__lte=7), name="run_stage_1_to_7"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["site", "status"], name="run_site_status_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat_idx"),
+        ]
+
+    def __str__(self):
+        return self.run_id
+
+    def stage_result(self, stage: int) -> dict | None:
+        return getattr(self, f"stage_{stage}_result")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AutomationLogEntry(models.Model):
+    class Level(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        ERROR = "error"
+
+    run = models.ForeignKey(AutomationRun, on_delete=models.CASCADE, related_name="log_entries")
+    stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    event = models.CharField(max_length=40, blank=True, default="")
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "stage"], name="run_log_stage_idx")]
+
+    def __str__(self):
+        return self.message[:80]

@@ -1,0 +1,79 @@
+from django.db.models import QuerySet
+
+from automation.models import AutomationLogEntry, AutomationRun
+from automation.stages import STAGES, get_stage
+from billing.models import CreditTransaction
+from tenancy.models import Site
+
+UP_NEXT = 5
+
+
+def pipeline_overview(*, site: Site) -> dict:
+    stages = []
+    for stage in STAGES:
+        by_status = stage.by_status(site)
+        stages.append(
+            {
+                "number": stage.number,
+                "name": stage.name,
+                "type": stage.type,
+                "pending": stage.pending(site).count(),
+                "total": sum(by_status.values()),
+                "by_status": by_status,
+            }
+        )
+    return {"stages": stages}
+
+
+def runs_for_site(*, site: Site) -> QuerySet[AutomationRun]:
+    return AutomationRun.objects.filter(site=site).order_by("-id")
+
+
+def current_processing(*, run: AutomationRun) -> dict | None:
+    """What the run works on now: processed/total of its stage, the batch in flight, the next rows up."""
+    if not run.is_active:
+        return None
+    stage = get_stage(run.current_stage)
+    batch = run.current_batch or {}
+    in_flight = batch.get("in_flight", []) if batch.get("stage") == stage.number else []
+    result = run.stage_result(stage.number) or {}
+    processed = result.get(stage.processed_key, 0)
+    in_flight_ids = [item["id"] for item in in_flight]
+    waiting = stage.pending(run.site).exclude(pk__in=in_flight_ids)
+    remaining = waiting.count()
+    total = max(batch.get("total", 0), processed + remaining + len(in_flight))
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "stage": stage.number,
+        "stage_name": stage.name,
+        "processed": processed,
+        "total": total,
+        "percent": round(100 * processed / total, 1) if total else 0.0,
+        "in_flight": in_flight,
+        "up_next": [{"id": item.pk, "label": stage.label(item)} for item in waiting[:UP_NEXT]],
+        "remaining": remaining,
+    }
+
+
+def credit_breakdown(*, run: AutomationRun) -> dict:
+    rows = CreditTransaction.objects.filter(automation_run_id=run.run_id).values_list(
+        "stage", "operation_type", "amount"
+    )
+    by_stage: dict[int, dict] = {}
+    for stage, operation, amount in rows:
+        entry = by_stage.setdefault(
+            stage, {"stage": stage, "credits": 0, "transactions": 0, "operations": {}}
+        )
+        entry["credits"] -= amount
+        entry["transactions"] += 1
+        entry["operations"][operation] = entry["operations"].get(operation, 0) - amount
+    stages = [by_stage[number] for number in sorted(by_stage)]
+    return {"total": sum(entry["credits"] for entry in stages), "stages": stages}
+
+
+def run_log_lines(*, run: AutomationRun, lines: int, stage: int | None = None) -> list[AutomationLogEntry]:
+    entries = run.log_entries.all()
+    if stage is not None:
+        entries = entries.filter(stage=stage)
+    return list(reversed(entries.order_by("-id")[:lines]))

@@ -1,0 +1,324 @@
+"""Automation services: config, starting a run, pause/resume/cancel, and the scheduler."""
+
+import datetime
+import logging
+import math
+import secrets
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
+
+from automation.errors import RunActive
+from automation.estimate import estimate_run
+from automation.keys import automation_lock_key
+from automation.logger import AutomationLogger
+from automation.models import (
+    ACTIVE_STATUSES,
+    AutomationConfig,
+    AutomationRun,
+    Frequency,
+    RunStatus,
+    TriggerType,
+)
+from automation.stages import STAGES
+from billing.errors import InsufficientCredits
+from igny8.errors import InvalidTransition, ServiceUnavailable, ValidationFailed
+from tenancy.models import Account, Site
+
+logger = logging.getLogger(__name__)
+CREDIT_BUFFER = 1.2
+QUEUE_ERRORS = (BrokerError, RedisError, OSError)
+
+
+# Config ---------------------------------------------------------------------------------------
+
+
+def config_get_or_create(*, site: Site) -> AutomationConfig:
+    config, _ = AutomationConfig.objects.get_or_create(site=site, defaults={"account_id": site.account_id})
+    return config
+
+
+def config_update(*, config: AutomationConfig, fields: dict) -> AutomationConfig:
+    """Apply validated fields; recomputes `next_run_at` when the schedule changes."""
+    for name, value in fields.items():
+        setattr(config, name, value)
+    config.next_run_at = next_run_time(config, timezone.now()) if config.is_enabled else None
+    config.save()
+    return config
+
+
+# The site lock ------------------------------------------------------------------------------------
+
+
+def lock_acquire(*, site_id: int, run_id: str) -> bool:
+    """Take the site lock for `run_id` (or confirm it already holds it)."""
+    key = automation_lock_key(site_id)
+    return cache.add(key, run_id, settings.AUTOMATION_LOCK_TTL) or cache.get(key) == run_id
+
+
+def lock_release(*, site_id: int, run_id: str) -> None:
+    key = automation_lock_key(site_id)
+    if cache.get(key) == run_id:
+        cache.delete(key)
+
+
+def lock_extend(*, site_id: int, run_id: str) -> None:
+    key = automation_lock_key(site_id)
+    if cache.get(key) == run_id:
+        cache.touch(key, settings.AUTOMATION_LOCK_TTL)
+    else:
+        cache.add(key, run_id, settings.AUTOMATION_LOCK_TTL)
+
+
+# Starting a run ----------------------------------------------------------------------------------
+
+
+def new_run_id(trigger_type: str, now: datetime.datetime) -> str:
+    run_id = f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}"
+    while AutomationRun.objects.filter(run_id=run_id).exists():
+        run_id = f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(2)}"
+    return run_id
+
+
+def initial_snapshot(*, site: Site) -> dict:
+    snapshot = {f"stage_{stage.number}_initial": stage.pending(site).count() for stage in STAGES}
+    snapshot["total_initial_items"] = sum(snapshot.values())
+    return snapshot
+
+
+def credits_required(estimate: int) -> int:
+    """Credits an account must hold to start a run: the estimate plus a 20% buffer."""
+    return math.ceil(estimate * CREDIT_BUFFER)
+
+
+def active_run(*, site: Site) -> AutomationRun | None:
+    return AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES).first()
+
+
+def _enqueue(task, run: AutomationRun) -> None:
+    task.apply_async(args=[run.pk])
+
+
+def _check_queue() -> None:
+    """Fail fast (and before any run exists) when the broker is down."""
+    from igny8.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+    except QUEUE_ERRORS as error:
+        raise ServiceUnavailable(f"The task queue is unavailable ({error}); no run was started.") from None
+
+
+def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
+    """Start a run for `site`: take the site lock, check credits, create the run, enqueue it.
+
+    Raises RunActive (lock held or a run running/paused), InsufficientCredits (balance below
+    1.2 × the estimate; the message gives both), ServiceUnavailable (broker down: no run is
+    created, or one that could not be enqueued is marked failed). Every refusal releases the lock.
+    """
+    from automation.tasks import run_automation_task
+
+    if not site.is_active:
+        raise ValidationFailed("This site is inactive; activate it to run automation.", code="site_inactive")
+    _check_queue()
+    config = config_get_or_create(site=site)
+    now = timezone.now()
+    run_id = new_run_id(trigger_type, now)
+    try:
+        if not lock_acquire(site_id=site.pk, run_id=run_id):
+            raise RunActive("An automation run is already starting or running for this site.")
+    except RedisError as error:
+        raise ServiceUnavailable(f"The lock store is unavailable ({error}).") from None
+    try:
+        if active_run(site=site) is not None:
+            raise RunActive()
+        estimate = estimate_run(site=site, config=config)["estimated_credits"]
+        required = credits_required(estimate)
+        available = Account.objects.values_list("credits", flat=True).get(pk=site.account_id)
+        if available < required:
+            raise InsufficientCredits(
+                required=required,
+                available=available,
+                message=(
+                    f"Insufficient credits: this run is estimated at {estimate} credits and needs {required} "
+                    f"(estimate + 20% buffer); the account has {available}."
+                ),
+            )
+        try:
+            with transaction.atomic():
+                run = AutomationRun.objects.create(
+                    run_id=run_id,
+                    account_id=site.account_id,
+                    site=site,
+                    trigger_type=trigger_type,
+                    initial_snapshot=initial_snapshot(site=site),
+                )
+        except IntegrityError:
+            raise RunActive() from None
+    except BaseException:
+        lock_release(site_id=site.pk, run_id=run_id)
+        raise
+    AutomationLogger(run).info(
+        f"Run started ({trigger_type}); estimated {estimate} credits, balance {available}.",
+        event="run_start",
+        estimated_credits=estimate,
+        snapshot=run.initial_snapshot,
+    )
+    try:
+        _enqueue(run_automation_task, run)
+    except QUEUE_ERRORS as error:
+        run_finish(run=run, status=RunStatus.FAILED, error=f"Could not enqueue the run: {error}")
+        raise ServiceUnavailable("The task queue is unavailable; the run was marked failed.") from None
+    run.refresh_from_db()
+    return run
+
+
+# Control ------------------------------------------------------------------------------------------
+
+
+def run_get_for_site_ids(*, run_id: str, site_ids) -> AutomationRun:
+    from igny8.errors import NotFound
+
+    run = AutomationRun.objects.filter(run_id=run_id, site_id__in=site_ids).select_related("site").first()
+    if run is None:
+        raise NotFound("Automation run not found.")
+    return run
+
+
+def run_pause(*, run: AutomationRun) -> AutomationRun:
+    """running → paused. The executor stops before its next batch and keeps what it did."""
+    now = timezone.now()
+    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.PAUSED, paused_at=now
+    ):
+        run.refresh_from_db()
+        raise InvalidTransition(f"Only a running run can be paused; this one is {run.status}.")
+    lock_release(site_id=run.site_id, run_id=run.run_id)
+    run.refresh_from_db()
+    AutomationLogger(run).info("Run paused.", stage=run.current_stage, event="run_paused")
+    return run
+
+
+def run_resume(*, run: AutomationRun) -> AutomationRun:
+    """paused → running: re-takes the site lock and continues from `current_stage`."""
+    from automation.tasks import resume_automation_task
+
+    if run.status != RunStatus.PAUSED:
+        raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
+    _check_queue()
+    if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
+        raise RunActive("The site lock is held by another start; try again in a moment.")
+    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.PAUSED).update(
+        status=RunStatus.RUNNING, resumed_at=timezone.now()
+    ):
+        lock_release(site_id=run.site_id, run_id=run.run_id)
+        run.refresh_from_db()
+        raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
+    run.refresh_from_db()
+    AutomationLogger(run).info("Run resumed.", stage=run.current_stage, event="run_resumed")
+    try:
+        _enqueue(resume_automation_task, run)
+    except QUEUE_ERRORS as error:
+        AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
+        lock_release(site_id=run.site_id, run_id=run.run_id)
+        AutomationLogger(run).error(f"Resume could not be enqueued ({error}); the run stays paused.")
+        raise ServiceUnavailable("The task queue is unavailable; the run stays paused.") from None
+    run.refresh_from_db()
+    return run
+
+
+def run_cancel(*, run: AutomationRun) -> AutomationRun:
+    """running/paused → cancelled, releasing the lock at once; work in flight is discarded."""
+    now = timezone.now()
+    if not AutomationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+        status=RunStatus.CANCELLED, cancelled_at=now, completed_at=now
+    ):
+        run.refresh_from_db()
+        raise InvalidTransition(f"Only a running or paused run can be cancelled; this one is {run.status}.")
+    lock_release(site_id=run.site_id, run_id=run.run_id)
+    run.refresh_from_db()
+    AutomationLogger(run).info("Run cancelled.", stage=run.current_stage, event="run_cancelled")
+    return run
+
+
+def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:
+    """End an active run as completed or failed, release the lock; False if it had already ended."""
+    runs = AutomationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES)
+    if token is not None:
+        runs = runs.filter(fencing_token=token)
+    ended = runs.update(
+        status=status, error_message=error, completed_at=timezone.now(), heartbeat_at=None, current_batch={}
+    )
+    lock_release(site_id=run.site_id, run_id=run.run_id)
+    if ended:
+        run.refresh_from_db()
+        log = AutomationLogger(run)
+        if status == RunStatus.FAILED:
+            log.error(f"Run failed: {error}", stage=run.current_stage, event="error")
+        else:
+            log.info("Run completed.", event="run_complete", total_credits_used=run.total_credits_used)
+    return bool(ended)
+
+
+# Scheduler -----------------------------------------------------------------------------------------
+
+
+def is_due(config: AutomationConfig, now: datetime.datetime) -> bool:
+    local = timezone.localtime(now)
+    if local.hour != config.scheduled_time.hour:
+        return False
+    if config.frequency == Frequency.WEEKLY:
+        return local.weekday() == 0
+    if config.frequency == Frequency.MONTHLY:
+        return local.day == 1
+    return True
+
+
+def next_run_time(config: AutomationConfig, now: datetime.datetime) -> datetime.datetime:
+    """The first scheduled hour strictly after the current hour."""
+    local = timezone.localtime(now).replace(minute=config.scheduled_time.minute, second=0, microsecond=0)
+    candidate = local.replace(hour=config.scheduled_time.hour)
+    if candidate <= timezone.localtime(now).replace(minute=59, second=59):
+        candidate += datetime.timedelta(days=1)
+    for _ in range(40):
+        if config.frequency == Frequency.DAILY:
+            break
+        if config.frequency == Frequency.WEEKLY and candidate.weekday() == 0:
+            break
+        if config.frequency == Frequency.MONTHLY and candidate.day == 1:
+            break
+        candidate += datetime.timedelta(days=1)
+    return candidate
+
+
+def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
+    """Start the due runs. Skips a site that ran in the last 23 hours or has a running or paused run."""
+    now = now or timezone.now()
+    started, skipped = [], []
+    for config in AutomationConfig.objects.filter(is_enabled=True).select_related("site"):
+        if not is_due(config, now):
+            continue
+        reason = None
+        if config.last_run_at and now - config.last_run_at < datetime.timedelta(hours=23):
+            reason = "ran within the last 23 hours"
+        elif active_run(site=config.site) is not None:
+            reason = "a run is running or paused"
+        if reason is None:
+            try:
+                run = start_automation(site=config.site, trigger_type=TriggerType.SCHEDULED)
+                started.append(run.run_id)
+                AutomationConfig.objects.filter(pk=config.pk).update(last_run_at=now)
+            except (RunActive, InsufficientCredits, ValidationFailed, ServiceUnavailable) as error:
+                reason = error.message
+        if reason:
+            skipped.append({"site_id": config.site_id, "reason": reason})
+            logger.info("scheduled run for site %s skipped: %s", config.site_id, reason)
+        AutomationConfig.objects.filter(pk=config.pk).update(next_run_at=next_run_time(config, now))
+    return {"started": started, "skipped": skipped}

@@ -1,0 +1,43 @@
+"""Celery adapters: they take ids, and call the executor or a service."""
+
+from celery import shared_task
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
+
+from automation import executor, services, watchdog
+
+# acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
+# token and heartbeat make the copy exit at once while the first executor is still alive.
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_stale_connections(**kwargs):
+    # Workers have no request cycle to recycle database connections; a task must not inherit a dead one.
+    close_old_connections()
+
+
+RUN_TASK_OPTIONS = {"bind": False, "acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="automation.run_automation_task", **RUN_TASK_OPTIONS)
+def run_automation_task(run_pk: int) -> str:
+    return executor.execute_run(run_pk=run_pk)
+
+
+@shared_task(name="automation.resume_automation_task", **RUN_TASK_OPTIONS)
+def resume_automation_task(run_pk: int) -> str:
+    return executor.execute_run(run_pk=run_pk)
+
+
+continue_automation_task = resume_automation_task
+
+
+@shared_task(name="automation.check_scheduled_automations")
+def check_scheduled_automations() -> dict:
+    return services.check_scheduled_automations()
+
+
+@shared_task(name="automation.recover_stale_runs")
+def recover_stale_runs() -> list[str]:
+    return watchdog.recover_stale_runs()

@@ -1,0 +1,183 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+
+from automation import selectors, services
+from automation.estimate import estimate_run
+from automation.serializers import (
+    AutomationConfigSerializer,
+    AutomationRunSerializer,
+    HistoryParamsSerializer,
+    LogEntrySerializer,
+    LogParamsSerializer,
+    RunParamsSerializer,
+)
+from igny8.api import success
+from igny8.errors import NotFound, ValidationFailed
+from tenancy.api import SITE_ID_PARAMETER
+from tenancy.models import Account, Role
+from tenancy.selectors import site_get_for_user, sites_for_user
+
+RUN_ID_PARAMETER = OpenApiParameter("run_id", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
+OPTIONAL_SITE = OpenApiParameter("site_id", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False)
+
+
+class AutomationViewSet(viewsets.ViewSet):
+    """The automation API: config, estimate, overview, runs and their control, logs and progress."""
+
+    action_roles = {
+        "update_config": Role.ADMIN,
+        "run_now": Role.EDITOR,
+        "pause": Role.EDITOR,
+        "resume": Role.EDITOR,
+        "cancel": Role.EDITOR,
+    }
+
+    def site(self):
+        return site_get_for_user(user=self.request.user, site_id=self.request.query_params.get("site_id"))
+
+    def params(self, serializer_class):
+        data = {**self.request.query_params.dict()}
+        if isinstance(self.request.data, dict):
+            data.update({k: v for k, v in self.request.data.items() if k not in data})
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def run(self):
+        params = self.params(RunParamsSerializer)
+        if "site_id" in params:
+            site_ids = [site_get_for_user(user=self.request.user, site_id=params["site_id"]).pk]
+        else:
+            site_ids = sites_for_user(user=self.request.user).values("pk")
+        return services.run_get_for_site_ids(run_id=params["run_id"], site_ids=site_ids)
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: AutomationConfigSerializer})
+    @action(detail=False, methods=["get"])
+    def config(self, request):
+        return success(AutomationConfigSerializer(services.config_get_or_create(site=self.site())).data)
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=AutomationConfigSerializer,
+        responses={200: AutomationConfigSerializer},
+    )
+    @action(detail=False, methods=["put", "patch"])
+    def update_config(self, request):
+        config = services.config_get_or_create(site=self.site())
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The body must be a JSON object of config fields.")
+        serializer = AutomationConfigSerializer(config, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        config = services.config_update(config=config, fields=serializer.validated_data)
+        return success(AutomationConfigSerializer(config).data, message="Configuration saved")
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def estimate(self, request):
+        site = self.site()
+        estimate = estimate_run(site=site, config=services.config_get_or_create(site=site))
+        balance = Account.objects.values_list("credits", flat=True).get(pk=site.account_id)
+        required = services.credits_required(estimate["estimated_credits"])
+        return success(
+            {
+                "estimated_credits": estimate["estimated_credits"],
+                "current_balance": balance,
+                "required_with_buffer": required,
+                "sufficient": balance >= required,
+                "stages": estimate["stages"],
+            }
+        )
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def pipeline_overview(self, request):
+        return success(selectors.pipeline_overview(site=self.site()))
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], request=None, responses={201: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def run_now(self, request):
+        run = services.start_automation(site=self.site())
+        data = {"run_id": run.run_id, "status": run.status, "message": "Automation run started"}
+        return success(data, message="Automation run started", status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def current_run(self, request):
+        run = services.active_run(site=self.site())
+        return success({"run": AutomationRunSerializer(run).data if run else None})
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER, HistoryParamsSerializer], responses={200: OpenApiTypes.OBJECT}
+    )
+    @action(detail=False, methods=["get"])
+    def history(self, request):
+        site = self.site()
+        limit = self.params(HistoryParamsSerializer)["limit"]
+        runs = selectors.runs_for_site(site=site)[:limit]
+        return success({"runs": AutomationRunSerializer(runs, many=True).data})
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER, RUN_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def run_detail(self, request):
+        site = self.site()
+        run = self.run()
+        if run.site_id != site.pk:
+            raise NotFound("Automation run not found.")
+        data = AutomationRunSerializer(run).data
+        data["credit_breakdown"] = selectors.credit_breakdown(run=run)
+        return success(data)
+
+    @extend_schema(parameters=[LogParamsSerializer], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def logs(self, request):
+        run = self.run()
+        params = self.params(LogParamsSerializer)
+        entries = selectors.run_log_lines(run=run, lines=params["lines"], stage=params.get("stage"))
+        lines = LogEntrySerializer(entries, many=True).data
+        text = "\n".join(
+            f"[{entry.created_at:%Y-%m-%d %H:%M:%S}] "
+            + (f"Stage {entry.stage}: " if entry.stage else "")
+            + entry.message
+            for entry in entries
+        )
+        return success({"run_id": run.run_id, "lines": lines, "log": text})
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER, OpenApiParameter("run_id", OpenApiTypes.STR, required=False)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"])
+    def current_processing(self, request):
+        site = self.site()
+        if request.query_params.get("run_id"):
+            run = services.run_get_for_site_ids(run_id=request.query_params["run_id"], site_ids=[site.pk])
+        else:
+            run = services.active_run(site=site)
+        return success(selectors.current_processing(run=run) if run else None)
+
+    @extend_schema(
+        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def pause(self, request):
+        return success(AutomationRunSerializer(services.run_pause(run=self.run())).data, message="Run paused")
+
+    @extend_schema(
+        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def resume(self, request):
+        return success(
+            AutomationRunSerializer(services.run_resume(run=self.run())).data, message="Run resumed"
+        )
+
+    @extend_schema(
+        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def cancel(self, request):
+        return success(
+            AutomationRunSerializer(services.run_cancel(run=self.run())).data, message="Run cancelled"
+        )

@@ -1,0 +1,36 @@
+import pytest
+
+from ai.providers import _provider
+from automation import services
+from tests.factories import make_keywords
+
+TOPIC_KEYWORDS = [
+    "best running shoes",
+    "running shoes for flat feet",
+    "trail running shoes",
+    "marathon training plan",
+    "cold brew coffee ratio",
+    "how to make cold brew coffee",
+    "best coffee grinder",
+    "espresso machine reviews",
+    "pour over coffee guide",
+    "half marathon training schedule",
+]
+
+
+@pytest.fixture
+def offline(settings):
+    settings.AI_PROVIDER = "offline"
+    _provider.cache_clear()
+    yield
+    _provider.cache_clear()
+
+
+@pytest.fixture
+def pipeline_site(tenant):
+    """Account A's site with ten keywords and a config without delays."""
+    account, owner, site = tenant
+    make_keywords(site=site, texts=TOPIC_KEYWORDS)
+    config = services.config_get_or_create(site=site)
+    services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
+    return site

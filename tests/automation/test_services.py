@@ -1,0 +1,225 @@
+"""Automation services and the executor, run in-process (the worker path is in tests/integration)."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from automation import services
+from automation.errors import RunActive
+from automation.executor import execute_run, executor_claim
+from automation.keys import automation_lock_key
+from automation.models import AutomationConfig, AutomationRun
+from automation.stages import STAGES, get_stage
+from billing.errors import InsufficientCredits
+from billing.models import CreditTransaction
+from igny8.errors import InvalidTransition
+from tests.factories import make_account, make_keywords
+from writer.models import Content, Image, Task
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
+
+
+def test_a_run_goes_from_keywords_to_review_in_process(pipeline_site):
+    run = services.start_automation(site=pipeline_site)
+    assert cache.get(automation_lock_key(pipeline_site.pk)) == run.run_id
+    assert run.initial_snapshot["stage_1_initial"] == 10
+    assert execute_run(run_pk=run.pk) == "completed"
+    run.refresh_from_db()
+    assert run.status == "completed" and run.completed_at and run.current_stage == 7
+    assert cache.get(automation_lock_key(pipeline_site.pk)) is None
+    contents = Content.objects.filter(site=pipeline_site)
+    assert contents.count() == Task.objects.filter(site=pipeline_site).count() > 0
+    assert set(contents.values_list("status", flat=True)) == {"review"}
+    assert run.stage_7_result["ready_for_review"] == contents.count()
+    assert run.stage_4_result["total_words"] == sum(contents.values_list("word_count", flat=True))
+    ledger = CreditTransaction.objects.filter(automation_run_id=run.run_id)
+    for stage in STAGES:
+        tagged = -sum(ledger.filter(stage=stage.number).values_list("amount", flat=True))
+        assert run.stage_result(stage.number)["credits_used"] == tagged
+    assert run.total_credits_used == -sum(ledger.values_list("amount", flat=True)) > 0
+
+
+def test_a_second_executor_of_the_same_run_exits_at_once(pipeline_site):
+    run = services.start_automation(site=pipeline_site)
+    assert executor_claim(run_pk=run.pk) == 1
+    assert execute_run(run_pk=run.pk) == "not_claimed"
+    assert not Content.objects.exists()
+
+
+def test_a_stale_executor_is_fenced_out(pipeline_site, settings):
+    run = services.start_automation(site=pipeline_site)
+    executor_claim(run_pk=run.pk)
+    AutomationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+    assert execute_run(run_pk=run.pk) == "completed"
+    assert AutomationRun.objects.get(pk=run.pk).fencing_token == 2
+
+
+def test_run_now_is_refused_while_a_run_is_paused_and_the_lock_is_free(pipeline_site):
+    run = services.start_automation(site=pipeline_site)
+    services.run_pause(run=run)
+    assert cache.get(automation_lock_key(pipeline_site.pk)) is None
+    with pytest.raises(RunActive):
+        services.start_automation(site=pipeline_site)
+    assert cache.get(automation_lock_key(pipeline_site.pk)) is None
+
+
+def test_pause_resume_cancel_transitions(pipeline_site):
+    run = services.start_automation(site=pipeline_site)
+    with pytest.raises(InvalidTransition):
+        services.run_resume(run=run)
+    run = services.run_pause(run=run)
+    assert run.status == "paused" and run.paused_at
+    with pytest.raises(InvalidTransition):
+        services.run_pause(run=run)
+    run = services.run_resume(run=run)
+    assert run.status == "running" and run.resumed_at
+    assert cache.get(automation_lock_key(pipeline_site.pk)) == run.run_id
+    run = services.run_cancel(run=run)
+    assert run.status == "cancelled" and run.cancelled_at and run.completed_at
+    assert cache.get(automation_lock_key(pipeline_site.pk)) is None
+    with pytest.raises(InvalidTransition):
+        services.run_cancel(run=run)
+    assert execute_run(run_pk=run.pk) == "not_claimed"
+
+
+def test_a_cancelled_run_stops_and_a_new_one_can_start(pipeline_site):
+    run = services.start_automation(site=pipeline_site)
+    services.run_cancel(run=run)
+    second = services.start_automation(site=pipeline_site)
+    assert second.run_id != run.run_id and second.status == "running"
+
+
+def test_insufficient_credits_gives_the_estimate_and_releases_the_lock(db):
+    account, _, site = make_account(credits=3)
+    make_keywords(site=site, texts=[f"solar keyword {n}" for n in range(10)])
+    with pytest.raises(InsufficientCredits) as raised:
+        services.start_automation(site=site)
+    assert raised.value.available == 3 and raised.value.required > 3
+    assert "estimated" in raised.value.message
+    assert cache.get(automation_lock_key(site.pk)) is None
+    assert not AutomationRun.objects.exists()
+
+
+def test_stage_1_with_fewer_than_5_keywords_is_skipped(tenant):
+    site = tenant[2]
+    make_keywords(site=site, texts=["one", "two", "three"])
+    services.config_update(config=services.config_get_or_create(site=site), fields={"between_stage_delay": 0})
+    run = services.start_automation(site=site)
+    execute_run(run_pk=run.pk)
+    run.refresh_from_db()
+    assert run.stage_1_result["skipped"] is True and "at least 5" in run.stage_1_result["reason"]
+    assert run.status == "completed"
+
+
+def test_per_run_caps_limit_a_stage(pipeline_site):
+    config = AutomationConfig.objects.get(site=pipeline_site)
+    services.config_update(config=config, fields={"max_tasks_per_run": 2})
+    run = services.start_automation(site=pipeline_site)
+    execute_run(run_pk=run.pk)
+    run.refresh_from_db()
+    assert run.stage_4_result["tasks_processed"] == 2
+    assert run.stage_4_result["partial_reason"] == "max_tasks_per_run reached"
+    assert Content.objects.filter(site=pipeline_site).count() == 2
+
+
+def test_one_pending_query_per_stage_feeds_overview_estimate_and_snapshot(pipeline_site):
+    from automation.estimate import estimate_run
+    from automation.selectors import pipeline_overview
+
+    overview = pipeline_overview(site=pipeline_site)
+    estimate = estimate_run(site=pipeline_site, config=AutomationConfig.objects.get(site=pipeline_site))
+    snapshot = services.initial_snapshot(site=pipeline_site)
+    for stage in STAGES:
+        pending = stage.pending(pipeline_site).count()
+        assert overview["stages"][stage.number - 1]["pending"] == pending
+        assert estimate["stages"][stage.number - 1]["pending"] == pending
+        assert snapshot[f"stage_{stage.number}_initial"] == pending
+
+
+def test_disabled_keywords_stay_out_of_stage_1(pipeline_site):
+    from planner.models import Keyword
+
+    Keyword.objects.filter(site=pipeline_site, keyword__startswith="best").update(disabled=True)
+    assert get_stage(1).pending(pipeline_site).count() == 8
+
+
+def test_images_per_content_is_taken_from_the_config(pipeline_site):
+    services.config_update(
+        config=AutomationConfig.objects.get(site=pipeline_site), fields={"images_per_content": 2}
+    )
+    run = services.start_automation(site=pipeline_site)
+    execute_run(run_pk=run.pk)
+    content = Content.objects.filter(site=pipeline_site).first()
+    assert Image.objects.filter(content=content).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("frequency", "now", "due"),
+    [
+        ("daily", datetime.datetime(2026, 12, 2, 14, 5), True),
+        ("daily", datetime.datetime(2026, 12, 2, 15, 5), False),
+        ("weekly", datetime.datetime(2026, 11, 30, 14, 5), True),  # a Monday
+        ("weekly", datetime.datetime(2026, 12, 1, 14, 5), False),
+        ("monthly", datetime.datetime(2026, 12, 1, 14, 5), True),
+        ("monthly", datetime.datetime(2026, 12, 2, 14, 5), False),
+    ],
+)
+def test_scheduler_due_rules(frequency, now, due, tenant):
+    config = services.config_get_or_create(site=tenant[2])
+    config.frequency, config.scheduled_time = frequency, datetime.time(14, 0)
+    assert services.is_due(config, timezone.make_aware(now, datetime.timezone.utc)) is due
+
+
+def test_next_run_time_follows_the_frequency(tenant):
+    config = services.config_get_or_create(site=tenant[2])
+    config.scheduled_time = datetime.time(14, 0)
+    now = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezone.utc)  # a Wednesday
+    config.frequency = "daily"
+    assert services.next_run_time(config, now).isoformat().startswith("2026-12-03T14:00")
+    config.frequency = "weekly"
+    assert services.next_run_time(config, now).isoformat().startswith("2026-12-07T14:00")
+    config.frequency = "monthly"
+    assert services.next_run_time(config, now).isoformat().startswith("2027-01-01T14:00")
+
+
+def scheduled(site, **fields):
+    config = services.config_get_or_create(site=site)
+    return services.config_update(
+        config=config,
+        fields={"is_enabled": True, "frequency": "daily", "scheduled_time": datetime.time(14, 0), **fields},
+    )
+
+
+NOW = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezone.utc)
+
+
+def test_scheduler_starts_a_due_site_and_records_the_times(pipeline_site):
+    scheduled(pipeline_site)
+    outcome = services.check_scheduled_automations(now=NOW)
+    assert len(outcome["started"]) == 1 and outcome["started"][0].endswith("_scheduled")
+    config = AutomationConfig.objects.get(site=pipeline_site)
+    assert config.last_run_at == NOW
+    assert config.next_run_at.isoformat().startswith("2026-12-03T14:00")
+    assert services.check_scheduled_automations(now=NOW)["started"] == []  # two beats: one run
+
+
+@pytest.mark.parametrize("active_status", ["running", "paused"])
+def test_scheduler_skips_a_site_with_an_active_run(active_status, pipeline_site):
+    run = services.start_automation(site=pipeline_site)
+    AutomationRun.objects.filter(pk=run.pk).update(status=active_status)
+    cache.clear()
+    scheduled(pipeline_site)
+    outcome = services.check_scheduled_automations(now=NOW)
+    assert outcome["started"] == []
+    assert outcome["skipped"] == [{"site_id": pipeline_site.pk, "reason": "a run is running or paused"}]
+    assert AutomationRun.objects.count() == 1
+
+
+def test_scheduler_skips_a_site_that_ran_in_the_last_23_hours(pipeline_site):
+    scheduled(pipeline_site, last_run_at=NOW - datetime.timedelta(hours=22))
+    AutomationConfig.objects.filter(site=pipeline_site).update(last_run_at=NOW - datetime.timedelta(hours=22))
+    assert services.check_scheduled_automations(now=NOW)["started"] == []
+    AutomationConfig.objects.filter(site=pipeline_site).update(last_run_at=NOW - datetime.timedelta(hours=24))
+    assert len(services.check_scheduled_automations(now=NOW)["started"]) == 1

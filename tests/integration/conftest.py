@@ -1,0 +1,143 @@
+"""A real Celery worker (subprocess) on the test database, and the local OpenAI-compatible server."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from ai.fake_server import FakeOpenAIServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def openai_server():
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai(openai_server, settings):
+    """The local server, reset, with the test process pointed at it too (for run_now's estimate etc.)."""
+    openai_server.reset()
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = openai_server.base_url
+    settings.OPENAI_API_KEY = "test-key"
+    return openai_server
+
+
+class Worker:
+    def __init__(self, env: dict):
+        self.env = env
+        self.process = None
+        self.log = None
+
+    def start(self) -> "Worker":
+        log_path = Path(os.environ["IGNY8_TEST_DIR"]) / f"worker-{time.monotonic_ns()}.log"
+        self.log = open(log_path, "w+")  # noqa: SIM115 - open while the worker writes to it
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "igny8",
+                "worker",
+                "-Q",
+                "celery,automation",
+                "--pool=threads",
+                "-c",
+                "4",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.log.seek(0)
+            if "ready." in self.log.read():
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.log.seek(0)
+        raise RuntimeError(f"the Celery worker did not start:\n{self.log.read()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.log:
+            self.log.close()
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+
+def worker_env(openai_server) -> dict:
+    database = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DATABASE_URL=(
+            f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}"
+            f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        ),
+        AI_PROVIDER="openai",
+        OPENAI_API_KEY="test-key",
+        OPENAI_BASE_URL=openai_server.base_url,
+        OPENAI_MAX_RETRIES="2",
+        OPENAI_TIMEOUT="5",
+        AUTOMATION_HEARTBEAT_SECONDS="0.5",
+        AUTOMATION_STALE_SECONDS="3",
+    )
+    return env
+
+
+@pytest.fixture
+def start_worker(transactional_db, openai_server):
+    """Start a worker on demand (call it); every worker started is stopped at the end of the test."""
+    workers = []
+
+    def start() -> Worker:
+        worker = Worker(worker_env(openai_server)).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def worker(start_worker):
+    return start_worker()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_broker():
+    """No message left by an earlier session may reach this session's workers."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()

@@ -56,7 +56,7 @@ class Heartbeat(threading.Thread):
 
     def __init__(self, run: AutomationRun, token: int):
         super().__init__(name=f"heartbeat-{run.run_id}", daemon=True)
-        self.run, self.token = run, token
+        self.automation_run, self.token = run, token
         self.stopped = threading.Event()
         self.fenced = threading.Event()
 
@@ -65,16 +65,18 @@ class Heartbeat(threading.Thread):
             while not self.stopped.wait(settings.AUTOMATION_HEARTBEAT_SECONDS):
                 # Only a running run beats: a paused one has been handed back and must stay claimable.
                 beat = AutomationRun.objects.filter(
-                    pk=self.run.pk, fencing_token=self.token, status=RunStatus.RUNNING
+                    pk=self.automation_run.pk, fencing_token=self.token, status=RunStatus.RUNNING
                 )
                 if not beat.update(heartbeat_at=timezone.now()):
-                    if not AutomationRun.objects.filter(pk=self.run.pk, fencing_token=self.token).exists():
+                    if not AutomationRun.objects.filter(
+                        pk=self.automation_run.pk, fencing_token=self.token
+                    ).exists():
                         self.fenced.set()
                         return
                     continue
-                lock_extend(site_id=self.run.site_id, run_id=self.run.run_id)
+                lock_extend(site_id=self.automation_run.site_id, run_id=self.automation_run.run_id)
         except Exception:
-            logger.exception("heartbeat of %s failed", self.run.run_id)
+            logger.exception("heartbeat of %s failed", self.automation_run.run_id)
         finally:
             connection.close()
 

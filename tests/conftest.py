@@ -3,6 +3,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from ai.fake_server import FakeOpenAIServer
+from ai.providers import _provider
 from tests.factories import make_account, make_user
 
 
@@ -48,3 +50,31 @@ def editor_client(tenant):
 def clean_cache():
     """Locks and task owners of one test must not leak into the next."""
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def openai_server():
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai(openai_server, settings):
+    """The `openai` provider pointed at the local server, reset, with quick retries and timeouts."""
+    openai_server.reset()
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = openai_server.base_url
+    settings.OPENAI_API_KEY = "test-key"
+    settings.OPENAI_TIMEOUT = 2.0
+    settings.OPENAI_MAX_RETRIES = 2
+    _provider.cache_clear()
+    yield openai_server
+    _provider.cache_clear()
+
+
+@pytest.fixture
+def offline(settings):
+    settings.AI_PROVIDER = "offline"
+    _provider.cache_clear()
+    yield
+    _provider.cache_clear()

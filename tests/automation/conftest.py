@@ -1,6 +1,5 @@
 import pytest
 
-from ai.providers import _provider
 from automation import services
 from tests.factories import make_keywords
 
@@ -16,14 +15,6 @@ TOPIC_KEYWORDS = [
     "pour over coffee guide",
     "half marathon training schedule",
 ]
-
-
-@pytest.fixture
-def offline(settings):
-    settings.AI_PROVIDER = "offline"
-    _provider.cache_clear()
-    yield
-    _provider.cache_clear()
 
 
 @pytest.fixture

@@ -223,3 +223,25 @@ def test_scheduler_skips_a_site_that_ran_in_the_last_23_hours(pipeline_site):
     assert services.check_scheduled_automations(now=NOW)["started"] == []
     AutomationConfig.objects.filter(site=pipeline_site).update(last_run_at=NOW - datetime.timedelta(hours=24))
     assert len(services.check_scheduled_automations(now=NOW)["started"]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site, settings):
+    from automation.executor import Heartbeat
+
+    settings.AUTOMATION_HEARTBEAT_SECONDS = 0.05
+    run = services.start_automation(site=pipeline_site)
+    token = executor_claim(run_pk=run.pk)
+    claimed_at = AutomationRun.objects.get(pk=run.pk).heartbeat_at
+    heartbeat = Heartbeat(run, token)
+    heartbeat.start()
+    try:
+        wait = timezone.now() + datetime.timedelta(seconds=5)
+        while AutomationRun.objects.get(pk=run.pk).heartbeat_at == claimed_at and timezone.now() < wait:
+            pass
+        assert AutomationRun.objects.get(pk=run.pk).heartbeat_at > claimed_at
+        AutomationRun.objects.filter(pk=run.pk).update(fencing_token=token + 1)
+        heartbeat.join(timeout=5)
+        assert heartbeat.fenced.is_set()
+    finally:
+        heartbeat.stop()

@@ -10,25 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from ai.fake_server import FakeOpenAIServer
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def openai_server():
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_openai(openai_server, settings):
-    """The local server, reset, with the test process pointed at it too (for run_now's estimate etc.)."""
-    openai_server.reset()
-    settings.AI_PROVIDER = "openai"
-    settings.OPENAI_BASE_URL = openai_server.base_url
-    settings.OPENAI_API_KEY = "test-key"
-    return openai_server
 
 
 class Worker:

@@ -5,12 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ai import urls as ai_urls
+from automation import pages as automation_pages
 
 handler404 = "igny8.api.handler404"
 handler500 = "igny8.api.handler500"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("dashboard/", automation_pages.dashboard, name="dashboard"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/auth/", include("tenancy.urls")),

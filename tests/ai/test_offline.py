@@ -26,9 +26,7 @@ def test_clusters_follow_topics_and_hold_every_keyword_once():
         "Espresso": {"espresso machine reviews", "best espresso beans"},
     }
     assert offline.cluster_keywords(keywords) == clusters
-    assert (
-        offline.cluster_keywords(keywords, existing_names=["Home Brewing"])[1]["name"] == "Home Brewing"
-    )
+    assert offline.cluster_keywords(keywords, existing_names=["Home Brewing"])[1]["name"] == "Home Brewing"
 
 
 def test_demo_keywords_cluster_without_mixing_topics():

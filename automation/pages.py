@@ -8,7 +8,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from tenancy.selectors import sites_for_user
 
 
-@login_required(login_url="/admin/login/")
+@login_required
 @ensure_csrf_cookie
 def dashboard(request):
     sites = list(sites_for_user(user=request.user).order_by("id"))

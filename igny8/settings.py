@@ -81,6 +81,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "igny8.urls"
 WSGI_APPLICATION = "igny8.wsgi.application"
 AUTH_USER_MODEL = "tenancy.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -13,6 +14,7 @@ handler500 = "igny8.api.handler500"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", automation_pages.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/auth/", include("tenancy.urls")),

@@ -201,8 +201,11 @@ def test_twenty_concurrent_run_now_calls_start_exactly_one_run():
 
 @pytest.mark.django_db
 def test_dashboard_needs_a_login_and_shows_only_the_callers_sites(client, tenant, other_tenant):
-    assert client.get("/dashboard/").status_code == 302
-    client.force_login(tenant[1])
+    assert client.get("/dashboard/")["Location"].startswith("/login/")
+    from tests.factories import PASSWORD
+
+    login = client.post("/login/", {"username": tenant[1].email, "password": PASSWORD, "next": "/dashboard/"})
+    assert login.status_code == 302 and login["Location"] == "/dashboard/"
     page = client.get(f"/dashboard/?site_id={tenant[2].pk}")
     assert page.status_code == 200 and tenant[2].name.encode() in page.content
     assert other_tenant[2].name.encode() not in page.content

@@ -45,7 +45,7 @@ beat: install
 	$(PY) -m celery -A igny8 beat -l info
 
 fake-openai: install
-	$(PY) -m ai.fake_server --port 8765
+	$(PY) -m devtools.openai_server --port 8765
 
 bench: install services
 	$(PY) bench/run.py

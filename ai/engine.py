@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import transaction
 
 from ai.defaults import default_price
+from ai.errors import AIError
 from ai.functions import AIFunction, Unit, get_function
 from ai.models import AITaskLog, ModelPrice
-from ai.providers import AIError, GeneratedImage, get_provider
+from ai.providers import GeneratedImage, get_provider
 from billing.errors import InsufficientCredits
 from billing.services import Usage, credits_check, credits_cost, credits_deduct
 from igny8.errors import ValidationFailed
@@ -76,12 +77,10 @@ def prepare(name: str, payload: dict, *, account: Account, site: Site) -> Prepar
     ids = parse_ids(payload, max_items=function.max_items)
     options = function.clean_options(payload)
     items = function.load(site=site, ids=ids)
-    estimate = 0
-    if function.operation_type:
-        estimate = credits_cost(
-            operation_type=function.operation_type, quantity=function.estimate_quantity(items, options)
-        )
-        credits_check(account=account, required=estimate)
+    estimate = credits_cost(
+        operation_type=function.operation_type, quantity=function.quantity(items, options)
+    )
+    credits_check(account=account, required=estimate)
     return Prepared(function=function, items=items, options=options, estimate=estimate)
 
 
@@ -120,16 +119,16 @@ def run_function(
     """
     prepared = prepare(name, payload, account=account, site=site)
     function, options = prepared.function, prepared.options
-    units = function.units(prepared.items, options)
+    units = function.units(prepared.items, site=site, options=options)
     result = FunctionResult(function=name, requested=len(prepared.items))
-    provider = get_provider() if function.uses_ai else None
-    model = settings.AI_MODELS.get(name, "") if provider else ""
+    provider = get_provider()
+    model = settings.AI_MODELS.get(name, "")
     prices = _Prices()
     log_fields = {
         "account": account,
         "site": site,
         "function": name,
-        "provider": provider.name if provider else "local",
+        "provider": provider.name,
         "automation_run_id": automation_run_id,
         "stage": stage,
         "celery_task_id": celery_task_id,
@@ -146,23 +145,22 @@ def run_function(
             return unit, None, f"Unexpected provider error: {error}", started
 
     def fail(unit: Unit, error: str, started: float, *, answer=None, final: bool = True):
-        if final:
-            function.on_failure(unit, error, site=site)
+        if final and function.on_failure:
+            function.on_failure(unit.ids, error)
         result.failed += 1
         result.errors.append({"ids": unit.ids, "error": error})
-        if provider:
-            AITaskLog.objects.create(
-                **log_fields,
-                status=AITaskLog.Status.FAILED,
-                model=getattr(answer, "model", model),
-                tokens_in=getattr(answer, "tokens_in", 0),
-                tokens_out=getattr(answer, "tokens_out", 0),
-                duration_ms=int((time.monotonic() - started) * 1000),
-                items=unit.ids,
-                error=error,
-            )
+        AITaskLog.objects.create(
+            **log_fields,
+            status=AITaskLog.Status.FAILED,
+            model=getattr(answer, "model", model),
+            tokens_in=getattr(answer, "tokens_in", 0),
+            tokens_out=getattr(answer, "tokens_out", 0),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            items=unit.ids,
+            error=error,
+        )
 
-    workers = max(1, min(settings.AI_CONCURRENCY, len(units))) if provider else 1
+    workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
         futures = [pool.submit(call, unit) for unit in units]
         try:
@@ -202,14 +200,19 @@ def _commit(function, unit, answer, started, site, options, result, prices, log_
         with transaction.atomic():
             if guard is not None:
                 guard()
-            saved = function.save(unit, answer, site=site, options=options)
+            # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
+            rows = list(
+                function.eligible(site=site)
+                .filter(pk__in=unit.ids)
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
+            saved = function.save(rows, answer, site=site, options=options)
             if saved is None:
                 result.skipped += 1
                 return
-            credits = 0
             cost_usd = prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=int(is_image))
-            if function.operation_type:
-                credits = credits_cost(operation_type=function.operation_type, quantity=saved.quantity)
+            credits = credits_cost(operation_type=function.operation_type, quantity=saved.quantity)
             if credits:
                 credits_deduct(
                     account=log_fields["account"],
@@ -221,18 +224,17 @@ def _commit(function, unit, answer, started, site, options, result, prices, log_
                     stage=log_fields["stage"],
                     usage=Usage(model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost_usd),
                 )
-            if log_fields["provider"] != "local":
-                AITaskLog.objects.create(
-                    **log_fields,
-                    status=AITaskLog.Status.SUCCESS,
-                    model=model,
-                    tokens_in=tokens_in,
-                    tokens_out=tokens_out,
-                    cost_usd=cost_usd,
-                    credits_used=credits,
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                    items=unit.ids,
-                )
+            AITaskLog.objects.create(
+                **log_fields,
+                status=AITaskLog.Status.SUCCESS,
+                model=model,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                cost_usd=cost_usd,
+                credits_used=credits,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                items=unit.ids,
+            )
     except AIError as error:
         fail(unit, str(error), started, answer=answer)
         return

@@ -1,13 +1,12 @@
 """Deterministic content generators for keyless runs: no network, same input → same output.
 
-They serve the `offline` provider and the local OpenAI-compatible server (`ai.fake_server`), so
+They serve the `offline` provider and the local OpenAI-compatible server (`devtools.openai_server`), so
 both answer alike. Nothing here imports Django.
 """
 
 import hashlib
 import html
 import io
-import json
 import math
 import random
 import re
@@ -23,7 +22,6 @@ STOP_WORDS = frozenset(
     beginner beginners explained care much high many need worth home training train schedule plan
     system process types type cost costs track cutting way ways make using use""".split()
 )
-CONTENT_STRUCTURES = ("article", "guide", "comparison", "review", "listicle", "landing_page")
 
 
 def stem(word: str) -> str:
@@ -312,57 +310,16 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
 
-def html_word_count(content_html: str) -> int:
+def html_text(content_html: str) -> str:
+    """The text of an HTML fragment, its tags dropped."""
     collector = _TextCollector()
     collector.feed(content_html or "")
     collector.close()
-    return len(re.findall(r"\w+(?:['’-]\w+)*", " ".join(collector.parts)))
+    return " ".join(collector.parts)
 
 
-_JSON_BLOCK = re.compile(r"```json\s*(.*?)```", re.DOTALL)
-
-
-def extract_input(prompt: str) -> dict:
-    """The input data of a prompt: its last fenced ```json block."""
-    blocks = _JSON_BLOCK.findall(prompt or "")
-    return json.loads(blocks[-1]) if blocks else {}
-
-
-def answer(function: str, data: dict) -> dict:
-    """What a model would answer for one of the AI functions, given the prompt's input data."""
-    if function == "auto_cluster":
-        return {
-            "clusters": cluster_keywords(
-                data.get("keywords", []), existing_names=data.get("existing_clusters", [])
-            )
-        }
-    if function == "generate_ideas":
-        cluster = data.get("cluster", {})
-        return {
-            "ideas": ideas_for_cluster(
-                cluster_name=cluster.get("name", "Topic"),
-                description=cluster.get("description", ""),
-                keywords=cluster.get("keywords", []),
-                count=int(data.get("count", 3)),
-            )
-        }
-    if function == "generate_content":
-        return article(
-            title=data.get("title", "Untitled"),
-            primary_keyword=data.get("primary_keyword", data.get("title", "topic")),
-            secondary_keywords=data.get("secondary_keywords", []),
-            brief=data.get("brief", ""),
-            word_count=int(data.get("word_count", 1000)),
-            content_structure=data.get("content_structure", "article"),
-        )
-    if function == "generate_image_prompts":
-        return image_prompts(
-            title=data.get("title", ""),
-            primary_keyword=data.get("primary_keyword", ""),
-            summary=data.get("summary", ""),
-            in_article_count=int(data.get("in_article_count", 2)),
-        )
-    raise ValueError(f"The offline provider has no answer for '{function}'.")
+def html_word_count(content_html: str) -> int:
+    return len(re.findall(r"\w+(?:['’-]\w+)*", html_text(content_html)))
 
 
 def estimate_tokens(text: str) -> int:

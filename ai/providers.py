@@ -12,12 +12,10 @@ import openai
 from django.conf import settings
 
 from ai import offline
+from ai.errors import AIError
+from ai.specs import FunctionSpec
 
 logger = logging.getLogger(__name__)
-
-
-class AIError(Exception):
-    """An AI call that did not produce a usable answer; nothing is written or charged for it."""
 
 
 @dataclass
@@ -45,17 +43,19 @@ class OpenAIProvider:
             api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=max_retries
         )
 
-    def complete_json(
-        self, *, function: str, model: str, system: str, prompt: str, schema: dict
-    ) -> Completion:
+    def complete_json(self, *, spec: FunctionSpec, data: dict, model: str) -> Completion:
         tokens_in = tokens_out = 0
+        messages = [
+            {"role": "system", "content": spec.system},
+            {"role": "user", "content": spec.prompt(data)},
+        ]
         for attempt in range(1 + self.malformed_retries):
             response = self._call(
                 model=model,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+                messages=messages,
                 response_format={
                     "type": "json_schema",
-                    "json_schema": {"name": function, "strict": True, "schema": schema},
+                    "json_schema": {"name": spec.name, "strict": True, "schema": spec.schema},
                 },
             )
             if response.usage is not None:
@@ -63,14 +63,14 @@ class OpenAIProvider:
                 tokens_out += response.usage.completion_tokens or 0
             content = response.choices[0].message.content if response.choices else None
             try:
-                data = json.loads(content or "")
-                jsonschema.validate(data, schema)
+                answer = json.loads(content or "")
+                jsonschema.validate(answer, spec.schema)
             except (json.JSONDecodeError, jsonschema.ValidationError) as error:
-                logger.warning("%s: malformed answer (attempt %d): %s", function, attempt + 1, error)
+                logger.warning("%s: malformed answer (attempt %d): %s", spec.name, attempt + 1, error)
                 last_error = error
                 continue
             return Completion(
-                data=data, model=response.model or model, tokens_in=tokens_in, tokens_out=tokens_out
+                data=answer, model=response.model or model, tokens_in=tokens_in, tokens_out=tokens_out
             )
         raise AIError(f"The model returned malformed output twice: {str(last_error)[:300]}")
 
@@ -107,14 +107,12 @@ class OfflineProvider:
 
     name = "offline"
 
-    def complete_json(
-        self, *, function: str, model: str, system: str, prompt: str, schema: dict
-    ) -> Completion:
+    def complete_json(self, *, spec: FunctionSpec, data: dict, model: str) -> Completion:
         started = time.monotonic()
-        data = offline.answer(function, offline.extract_input(prompt))
-        jsonschema.validate(data, schema)
-        logger.debug("offline %s answered in %.3fs", function, time.monotonic() - started)
-        return Completion(data=data, model="offline")
+        answer = spec.offline_answer(data)
+        jsonschema.validate(answer, spec.schema)
+        logger.debug("offline %s answered in %.3fs", spec.name, time.monotonic() - started)
+        return Completion(data=answer, model="offline")
 
     def generate_image(self, *, model: str, prompt: str, size: str) -> GeneratedImage:
         width, height = (min(int(side), 1024) for side in size.lower().split("x"))
@@ -124,7 +122,7 @@ class OfflineProvider:
 
 
 @lru_cache(maxsize=1)
-def _provider(name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int):
+def _provider_for(name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int):
     if name == "openai":
         return OpenAIProvider(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
     if name == "offline":
@@ -134,10 +132,16 @@ def _provider(name: str, api_key: str, base_url: str | None, timeout: float, max
 
 
 def get_provider():
-    return _provider(
+    """The provider the settings name, built once and shared by every call of the process."""
+    return _provider_for(
         settings.AI_PROVIDER,
         settings.OPENAI_API_KEY,
         settings.OPENAI_BASE_URL,
         settings.OPENAI_TIMEOUT,
         settings.OPENAI_MAX_RETRIES,
     )
+
+
+def provider_reset() -> None:
+    """Forget the built provider, so the next call reads the settings again."""
+    _provider_for.cache_clear()

@@ -4,14 +4,29 @@ from django.core.cache import cache
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from ai.engine import prepare
+from ai.engine import parse_ids, prepare
+from ai.functions import rows_named
 from ai.keys import ai_task_owner_key
 from ai.tasks import run_function_task
 from igny8.errors import ServiceUnavailable
+from planner.selectors import ideas_ready_for_tasks
 from tenancy.models import Site
+from writer.tasks import ideas_queue_to_writer_task
 
 logger = logging.getLogger(__name__)
 TASK_OWNER_TTL = 7 * 24 * 3600
+QUEUE_TO_WRITER_MAX_IDS = 200
+
+
+def _enqueue(task, *, args: list, site: Site, action: str) -> str:
+    """Queue a manual action and remember whose it is, for `GET /ai/tasks/{id}/`; returns the task id."""
+    try:
+        async_result = task.apply_async(args=args)
+        cache.set(ai_task_owner_key(async_result.id), site.account_id, TASK_OWNER_TTL)
+    except (BrokerError, RedisError, OSError) as error:
+        logger.warning("could not enqueue %s: %s", action, error)
+        raise ServiceUnavailable("The task queue is unavailable; nothing was started.") from None
+    return async_result.id
 
 
 def ai_action_dispatch(*, name: str, payload: dict, site: Site) -> str:
@@ -21,13 +36,14 @@ def ai_action_dispatch(*, name: str, payload: dict, site: Site) -> str:
     ServiceUnavailable when the broker refuses the task.
     """
     prepare(name, payload, account=site.account, site=site)
-    try:
-        async_result = run_function_task.apply_async(args=[name, payload, site.pk])
-        cache.set(ai_task_owner_key(async_result.id), site.account_id, TASK_OWNER_TTL)
-    except (BrokerError, RedisError, OSError) as error:
-        logger.warning("could not enqueue %s: %s", name, error)
-        raise ServiceUnavailable("The task queue is unavailable; nothing was started.") from None
-    return async_result.id
+    return _enqueue(run_function_task, args=[name, payload, site.pk], site=site, action=name)
+
+
+def queue_to_writer_dispatch(*, payload: dict, site: Site) -> str:
+    """Validate the ideas → tasks action (ids of new ideas of the site) and enqueue it."""
+    ids = parse_ids(payload, max_items=QUEUE_TO_WRITER_MAX_IDS)
+    rows_named(ideas_ready_for_tasks(site=site), ids, action="queue_to_writer")
+    return _enqueue(ideas_queue_to_writer_task, args=[site.pk, ids], site=site, action="queue_to_writer")
 
 
 def ai_task_account_id(*, task_id: str) -> int | None:

@@ -12,7 +12,7 @@ planner_actions = [
         views.action_view("generate_ideas", IdeasActionSerializer),
         name="clusters-generate-ideas",
     ),
-    path("ideas/queue_to_writer/", views.action_view("queue_to_writer"), name="ideas-queue-to-writer"),
+    path("ideas/queue_to_writer/", views.QueueToWriterView.as_view(), name="ideas-queue-to-writer"),
 ]
 writer_actions = [
     path("tasks/generate_content/", views.action_view("generate_content"), name="tasks-generate-content"),

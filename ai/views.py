@@ -28,11 +28,21 @@ class AIActionView(APIView):
         site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task_id = services.ai_action_dispatch(
-            name=self.function_name, payload=serializer.validated_data, site=site
-        )
+        task_id = self.dispatch_action(payload=serializer.validated_data, site=site)
         data = {"task_id": task_id, "status_url": f"/api/v1/ai/tasks/{task_id}/"}
         return success(data, message=f"{self.function_name} queued", status_code=status.HTTP_202_ACCEPTED)
+
+    def dispatch_action(self, *, payload: dict, site) -> str:
+        return services.ai_action_dispatch(name=self.function_name, payload=payload, site=site)
+
+
+class QueueToWriterView(AIActionView):
+    """POST {ids}: tasks for new ideas (local work, no credits), queued like the AI actions."""
+
+    function_name = "queue_to_writer"
+
+    def dispatch_action(self, *, payload: dict, site) -> str:
+        return services.queue_to_writer_dispatch(payload=payload, site=site)
 
 
 def action_view(name: str, serializer_class=ActionSerializer):

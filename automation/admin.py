@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from automation import services
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
+from automation.services import AutomationService
 from igny8.errors import ApplicationError
 
 
@@ -18,7 +18,9 @@ class AutomationConfigAdmin(admin.ModelAdmin):
     def run_now(self, request, queryset):
         for config in queryset.select_related("site"):
             _apply(
-                request, lambda config=config: services.start_automation(site=config.site), str(config.site)
+                request,
+                lambda config=config: AutomationService.start_automation(site=config.site),
+                str(config.site),
             )
 
 
@@ -70,12 +72,12 @@ class AutomationRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pause")
     def pause(self, request, queryset):
-        self._each(request, queryset, services.run_pause)
+        self._each(request, queryset, AutomationService.pause_automation)
 
     @admin.action(description="Resume")
     def resume(self, request, queryset):
-        self._each(request, queryset, services.run_resume)
+        self._each(request, queryset, AutomationService.resume_automation)
 
     @admin.action(description="Cancel")
     def cancel(self, request, queryset):
-        self._each(request, queryset, services.run_cancel)
+        self._each(request, queryset, AutomationService.cancel_automation)

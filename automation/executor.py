@@ -5,20 +5,19 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
-from ai.engine import run_function
 from automation.errors import Fenced
+from automation.locks import lock_extend
 from automation.logger import AutomationLogger
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
-from automation.services import config_get_or_create, lock_extend, run_finish
-from automation.stages import STAGES, Stage
+from automation.services import config_get_or_create, run_finish
+from automation.stages import STAGES, Batch, Stage
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run
 from igny8.errors import ApplicationError
-from writer.models import Content, ContentStatus
 
 logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
@@ -40,10 +39,9 @@ def format_elapsed(seconds: float) -> str:
 def executor_claim(*, run_pk: int) -> int | None:
     """Claim a running run whose heartbeat is absent or stale; returns the new fencing token."""
     now = timezone.now()
-    stale_before = now - timezone.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
     claimed = (
-        AutomationRun.objects.filter(pk=run_pk, status=RunStatus.RUNNING)
-        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before))
+        AutomationRun.objects.without_live_executor(now=now)
+        .filter(pk=run_pk)
         .update(fencing_token=F("fencing_token") + 1, heartbeat_at=now)
     )
     if not claimed:
@@ -171,7 +169,7 @@ class RunExecutor:
             else:
                 self.log.info(f"Executor continues from stage {self.run.current_stage} (token {self.token}).")
             credit_cap_hit = False
-            for stage in STAGES[self.run.current_stage - 1 :]:
+            for position, stage in enumerate(STAGES[self.run.current_stage - 1 :]):
                 self.update_run(current_stage=stage.number)
                 if credit_cap_hit:
                     self.save_result(
@@ -179,9 +177,9 @@ class RunExecutor:
                         {**stage.empty_result(), "skipped": True, "reason": "max_credits_per_run reached"},
                     )
                     continue
-                credit_cap_hit = self.run_stage(stage, config)
-                if stage.number < 7 and config.between_stage_delay:
+                if position and config.between_stage_delay:
                     self.wait(config.between_stage_delay)
+                credit_cap_hit = self.run_stage(stage, config)
             run_finish(run=self.run, status=RunStatus.COMPLETED, token=self.token)
             return "completed"
         except Stop:
@@ -225,8 +223,8 @@ class RunExecutor:
         skip_reason = None
         if pending == 0 and not processed_before:
             skip_reason = "nothing pending"
-        elif stage.min_batch > 1 and pending < stage.min_batch and not processed_before:
-            skip_reason = f"needs at least {stage.min_batch} pending keywords; {pending} pending"
+        elif pending < stage.min_batch and not processed_before:
+            skip_reason = f"needs at least {stage.min_batch} pending {stage.items_name}; {pending} pending"
         if skip_reason:
             result.update(skipped=True, reason=skip_reason)
             elapsed()
@@ -244,13 +242,9 @@ class RunExecutor:
             f"{stage.name}: {pending} pending.", stage=stage.number, event="stage_start", pending=pending
         )
         try:
-            if stage.function_name is None:
-                self.review_gate(stage, result)
-                credit_cap_hit = False
-            else:
-                credit_cap_hit = self.run_batches(
-                    stage, config, result, total=processed_before + pending, elapsed=elapsed
-                )
+            credit_cap_hit = self.run_batches(
+                stage, config, result, total=processed_before + pending, elapsed=elapsed
+            )
         except (Stop, StageFailed, InsufficientCredits):
             result["partial"] = True
             elapsed()
@@ -275,42 +269,43 @@ class RunExecutor:
                 )
             return False
 
-        cap = getattr(config, stage.cap_field) if stage.cap_field else None
-        options = {"images_per_content": config.images_per_content} if stage.number == 5 else {}
+        cap, size, options = stage.cap(config), stage.batch_size(config), stage.options(config)
         while True:
             self.check_control()
             if config.max_credits_per_run and self.run.total_credits_used >= config.max_credits_per_run:
                 result.update(partial_reason="max_credits_per_run reached")
                 return True
-            size = config.batch_size(stage.number)
+            limit = size
             if cap:
-                size = min(size, cap - result[stage.processed_key])
-                if size <= 0:
+                limit = min(limit or cap, cap - result[stage.processed_key])
+                if limit <= 0:
                     result["partial_reason"] = f"{stage.cap_field} reached"
                     return False
-            batch = list(
-                stage.pending(self.site).exclude(pk__in=attempted).values_list("pk", flat=True)[:size]
-            )
+            waiting = stage.pending(self.site).exclude(pk__in=attempted).values_list("pk", flat=True)
+            batch = list(waiting[:limit] if limit else waiting)
             if not batch:
                 return queue_done()
             if len(batch) < stage.min_batch:
                 result["leftover"] = len(batch)
                 self.log.info(
-                    f"{len(batch)} keywords left: fewer than {stage.min_batch}, kept for later.",
+                    f"{len(batch)} {stage.items_name} left: fewer than {stage.min_batch}, kept for later.",
                     stage=stage.number,
                 )
                 return queue_done()
+            if attempted and config.within_stage_delay:
+                self.wait(config.within_stage_delay)
             attempted.update(batch)
             self.show_batch(stage, batch, result, total)
             try:
-                outcome = run_function(
-                    stage.function_name,
-                    {"ids": batch, **options},
-                    account=self.site.account,
-                    site=self.site,
-                    automation_run_id=self.run.run_id,
-                    stage=stage.number,
-                    guard=self.guard,
+                outcome = stage.process(
+                    Batch(
+                        site=self.site,
+                        ids=batch,
+                        options=options,
+                        run_id=self.run.run_id,
+                        stage=stage.number,
+                        guard=self.guard,
+                    )
                 )
             except InsufficientCredits as error:
                 raise InsufficientCredits(
@@ -323,7 +318,10 @@ class RunExecutor:
                 result["errors"] += 1
                 self.log.warning(f"Batch refused: {error.message}", stage=stage.number, ids=batch)
             if outcome is not None:
-                self.count(stage, result, outcome)
+                result["errors"] += len(outcome.errors)
+                stage.tally(result, outcome, stage)
+                if stage.created_key:
+                    result[stage.created_key] += outcome.created
                 if outcome.errors:
                     last_error = outcome.errors[-1]["error"]
                     for item in outcome.errors:
@@ -347,23 +345,6 @@ class RunExecutor:
                 ids=batch,
                 processed=result[stage.processed_key],
             )
-            if config.within_stage_delay:
-                self.wait(config.within_stage_delay)
-
-    def count(self, stage: Stage, result: dict, outcome) -> None:
-        result["errors"] += len(outcome.errors)
-        if stage.number == 1:
-            result["batches_run"] += 1
-            result[stage.processed_key] += outcome.details.get("keywords_mapped", 0)
-        elif stage.number == 6:
-            result[stage.processed_key] += outcome.processed + outcome.failed
-            result["images_failed"] += outcome.failed
-        else:
-            result[stage.processed_key] += outcome.processed
-        if stage.created_key:
-            result[stage.created_key] += outcome.created
-        if stage.number == 4:
-            result["total_words"] += outcome.details.get("words", 0)
 
     def show_batch(self, stage: Stage, batch: list[int], result: dict, total: int) -> None:
         items = stage.pending(self.site).filter(pk__in=batch)
@@ -375,12 +356,3 @@ class RunExecutor:
                 "in_flight": [{"id": item.pk, "label": stage.label(item)} for item in items],
             }
         )
-
-    def review_gate(self, stage: Stage, result: dict) -> None:
-        with transaction.atomic():
-            self.guard()
-            ids = list(stage.pending(self.site).values_list("pk", flat=True))
-            moved = Content.objects.filter(pk__in=ids, status=ContentStatus.DRAFT).update(
-                status=ContentStatus.REVIEW
-            )
-        result[stage.processed_key] += moved

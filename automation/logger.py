@@ -20,6 +20,12 @@ def run_log_dir(run: AutomationRun) -> Path:
     return Path(settings.AUTOMATION_LOG_DIR) / str(run.account_id) / str(run.site_id) / run.run_id
 
 
+def log_line(*, at, stage: int | None, level: str, message: str) -> str:
+    """One line of a run's text log: `[2025-12-03 14:05:23] Stage 1: WARNING: message`."""
+    prefix = f"[{at:%Y-%m-%d %H:%M:%S}] " + (f"Stage {stage}: " if stage else "")
+    return prefix + (f"{level.upper()}: " if level != AutomationLogEntry.Level.INFO else "") + message
+
+
 class AutomationLogger:
     def __init__(self, run: AutomationRun):
         self.run = run
@@ -47,8 +53,7 @@ class AutomationLogger:
     def _write_files(self, level: str, message: str, stage: int | None, event: str, data: dict) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         now = timezone.now()
-        prefix = f"[{now:%Y-%m-%d %H:%M:%S}] " + (f"Stage {stage}: " if stage else "")
-        line = prefix + (f"{level.upper()}: " if level != "info" else "") + message + "\n"
+        line = log_line(at=now, stage=stage, level=level, message=message) + "\n"
         with open(self.directory / "automation_run.log", "a", encoding="utf-8") as handle:
             handle.write(line)
         if stage:

@@ -1,7 +1,9 @@
 import datetime
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from tenancy.models import Account, Site, TimeStampedModel
 
@@ -69,6 +71,26 @@ class TriggerType(models.TextChoices):
     SCHEDULED = "scheduled"
 
 
+class AutomationRunQuerySet(models.QuerySet):
+    """The one rule for "no executor is alive": used by the executor's claim and by the watchdog."""
+
+    def without_live_executor(self, *, now: datetime.datetime) -> "AutomationRunQuerySet":
+        """Running runs that no executor has reported on for AUTOMATION_STALE_SECONDS (or ever)."""
+        stale_before = now - datetime.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
+        return self.filter(status=RunStatus.RUNNING).filter(
+            models.Q(heartbeat_at__isnull=True) | models.Q(heartbeat_at__lt=stale_before)
+        )
+
+    def stale(self, *, now: datetime.datetime) -> "AutomationRunQuerySet":
+        """Runs without a live executor that have also waited that long since their (re)start."""
+        stale_before = now - datetime.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
+        return (
+            self.without_live_executor(now=now)
+            .annotate(waiting_since=Coalesce("heartbeat_at", "resumed_at", "started_at"))
+            .filter(waiting_since__lt=stale_before)
+        )
+
+
 class AutomationRun(TimeStampedModel):
     run_id = models.CharField(max_length=80, unique=True)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
@@ -96,6 +118,8 @@ class AutomationRun(TimeStampedModel):
     fencing_token = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     current_batch = models.JSONField(default=dict, blank=True)
+
+    objects = AutomationRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

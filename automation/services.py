@@ -5,16 +5,14 @@ import logging
 import math
 import secrets
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, RUN_TASK, enqueue, queue_check
 from automation.errors import RunActive
 from automation.estimate import estimate_run
-from automation.keys import automation_lock_key
+from automation.locks import lock_acquire, lock_release
 from automation.logger import AutomationLogger
 from automation.models import (
     ACTIVE_STATUSES,
@@ -26,12 +24,12 @@ from automation.models import (
 )
 from automation.stages import STAGES
 from billing.errors import InsufficientCredits
-from igny8.errors import InvalidTransition, ServiceUnavailable, ValidationFailed
-from tenancy.models import Account, Site
+from billing.selectors import credits_balance
+from igny8.errors import InvalidTransition, NotFound, ServiceUnavailable, ValidationFailed
+from tenancy.models import Site
 
 logger = logging.getLogger(__name__)
 CREDIT_BUFFER = 1.2
-QUEUE_ERRORS = (BrokerError, RedisError, OSError)
 
 
 # Config ---------------------------------------------------------------------------------------
@@ -49,29 +47,6 @@ def config_update(*, config: AutomationConfig, fields: dict) -> AutomationConfig
     config.next_run_at = next_run_time(config, timezone.now()) if config.is_enabled else None
     config.save()
     return config
-
-
-# The site lock ------------------------------------------------------------------------------------
-
-
-def lock_acquire(*, site_id: int, run_id: str) -> bool:
-    """Take the site lock for `run_id` (or confirm it already holds it)."""
-    key = automation_lock_key(site_id)
-    return cache.add(key, run_id, settings.AUTOMATION_LOCK_TTL) or cache.get(key) == run_id
-
-
-def lock_release(*, site_id: int, run_id: str) -> None:
-    key = automation_lock_key(site_id)
-    if cache.get(key) == run_id:
-        cache.delete(key)
-
-
-def lock_extend(*, site_id: int, run_id: str) -> None:
-    key = automation_lock_key(site_id)
-    if cache.get(key) == run_id:
-        cache.touch(key, settings.AUTOMATION_LOCK_TTL)
-    else:
-        cache.add(key, run_id, settings.AUTOMATION_LOCK_TTL)
 
 
 # Starting a run ----------------------------------------------------------------------------------
@@ -95,25 +70,22 @@ def credits_required(estimate: int) -> int:
     return math.ceil(estimate * CREDIT_BUFFER)
 
 
+def run_estimate(*, site: Site) -> dict:
+    """What a run started now would cost, the balance, and whether it covers the 20% buffer."""
+    estimate = estimate_run(site=site, config=config_get_or_create(site=site))
+    balance = credits_balance(account_id=site.account_id)
+    required = credits_required(estimate["estimated_credits"])
+    return {
+        "estimated_credits": estimate["estimated_credits"],
+        "current_balance": balance,
+        "required_with_buffer": required,
+        "sufficient": balance >= required,
+        "stages": estimate["stages"],
+    }
+
+
 def active_run(*, site: Site) -> AutomationRun | None:
     return AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES).first()
-
-
-def _enqueue(task, run: AutomationRun) -> None:
-    task.apply_async(args=[run.pk])
-
-
-def _check_queue() -> None:
-    """Fail fast (and before any run exists) when the broker is down."""
-    from igny8.celery import app
-
-    if app.conf.task_always_eager:
-        return
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
-    except QUEUE_ERRORS as error:
-        raise ServiceUnavailable(f"The task queue is unavailable ({error}); no run was started.") from None
 
 
 def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
@@ -123,11 +95,9 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     1.2 × the estimate; the message gives both), ServiceUnavailable (broker down: no run is
     created, or one that could not be enqueued is marked failed). Every refusal releases the lock.
     """
-    from automation.tasks import run_automation_task
-
     if not site.is_active:
         raise ValidationFailed("This site is inactive; activate it to run automation.", code="site_inactive")
-    _check_queue()
+    queue_check()
     config = config_get_or_create(site=site)
     now = timezone.now()
     run_id = new_run_id(trigger_type, now)
@@ -141,7 +111,7 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
             raise RunActive()
         estimate = estimate_run(site=site, config=config)["estimated_credits"]
         required = credits_required(estimate)
-        available = Account.objects.values_list("credits", flat=True).get(pk=site.account_id)
+        available = credits_balance(account_id=site.account_id)
         if available < required:
             raise InsufficientCredits(
                 required=required,
@@ -172,7 +142,7 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
         snapshot=run.initial_snapshot,
     )
     try:
-        _enqueue(run_automation_task, run)
+        enqueue(RUN_TASK, run_pk=run.pk)
     except QUEUE_ERRORS as error:
         run_finish(run=run, status=RunStatus.FAILED, error=f"Could not enqueue the run: {error}")
         raise ServiceUnavailable("The task queue is unavailable; the run was marked failed.") from None
@@ -184,8 +154,6 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
 
 
 def run_get_for_site_ids(*, run_id: str, site_ids) -> AutomationRun:
-    from igny8.errors import NotFound
-
     run = AutomationRun.objects.filter(run_id=run_id, site_id__in=site_ids).select_related("site").first()
     if run is None:
         raise NotFound("Automation run not found.")
@@ -208,11 +176,9 @@ def run_pause(*, run: AutomationRun) -> AutomationRun:
 
 def run_resume(*, run: AutomationRun) -> AutomationRun:
     """paused → running: re-takes the site lock and continues from `current_stage`."""
-    from automation.tasks import resume_automation_task
-
     if run.status != RunStatus.PAUSED:
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
-    _check_queue()
+    queue_check()
     if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
         raise RunActive("The site lock is held by another start; try again in a moment.")
     if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.PAUSED).update(
@@ -224,7 +190,7 @@ def run_resume(*, run: AutomationRun) -> AutomationRun:
     run.refresh_from_db()
     AutomationLogger(run).info("Run resumed.", stage=run.current_stage, event="run_resumed")
     try:
-        _enqueue(resume_automation_task, run)
+        enqueue(RESUME_TASK, run_pk=run.pk)
     except QUEUE_ERRORS as error:
         AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
         lock_release(site_id=run.site_id, run_id=run.run_id)
@@ -322,3 +288,43 @@ def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict
             logger.info("scheduled run for site %s skipped: %s", config.site_id, reason)
         AutomationConfig.objects.filter(pk=config.pk).update(next_run_at=next_run_time(config, now))
     return {"started": started, "skipped": skipped}
+
+
+class AutomationService:
+    """The automation module's public entry, under the names the reference system documents.
+
+    Views, tasks, admin actions, commands and the scheduler call these; each is a thin face over
+    the service function of the same purpose above.
+    """
+
+    @staticmethod
+    def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
+        return start_automation(site=site, trigger_type=trigger_type)
+
+    @staticmethod
+    def pause_automation(*, run: AutomationRun) -> AutomationRun:
+        return run_pause(run=run)
+
+    @staticmethod
+    def resume_automation(*, run: AutomationRun) -> AutomationRun:
+        return run_resume(run=run)
+
+    @staticmethod
+    def cancel_automation(*, run: AutomationRun) -> AutomationRun:
+        return run_cancel(run=run)
+
+    @staticmethod
+    def get_config(*, site: Site) -> AutomationConfig:
+        return config_get_or_create(site=site)
+
+    @staticmethod
+    def update_config(*, config: AutomationConfig, fields: dict) -> AutomationConfig:
+        return config_update(config=config, fields=fields)
+
+    @staticmethod
+    def estimate(*, site: Site) -> dict:
+        return run_estimate(site=site)
+
+    @staticmethod
+    def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
+        return check_scheduled_automations(now=now)

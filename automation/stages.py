@@ -1,41 +1,146 @@
-"""The seven stages of a run, one object each: the only definition of each stage's pending query."""
+"""The seven stages of a run, one object each: the only definition of each stage's pending query.
 
+A stage says what it selects (a selector of the app that owns the rows), how it processes a batch
+(an AI function through the engine, or a local service), how its outcomes count in its result,
+and how it projects the estimate. The run loop and the estimate are generic over `STAGES`.
+"""
+
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import models, transaction
 from django.db.models import Count, QuerySet
 
+from ai.engine import FunctionResult, run_function
 from ai.functions import get_function
+from automation.models import AutomationConfig
+from billing.services import credits_cost
 from planner.models import Cluster, ContentIdea, Keyword
+from planner.selectors import clusters_ready_for_ideas, ideas_ready_for_tasks, keywords_ready_to_cluster
 from tenancy.models import Site
-from writer.models import Content, ContentStatus, Image, ImageStatus, Task
+from writer.models import Content, Image, Task
+from writer.selectors import (
+    contents_ready_for_image_prompts,
+    contents_ready_for_review,
+    images_ready_to_generate,
+    tasks_ready_for_content,
+)
+from writer.services import contents_move_to_review, ideas_queue_to_writer
+
+# Projections for rows earlier stages will create during the run.
+KEYWORDS_PER_CLUSTER = 5
+IDEAS_PER_CLUSTER = 3
+WORDS_PER_PROJECTED_ARTICLE = 1200
 
 
 @dataclass(frozen=True)
+class Batch:
+    """What a stage needs to process one batch of a run."""
+
+    site: Site
+    ids: list[int]
+    options: dict
+    run_id: str
+    stage: int
+    guard: Callable[[], None]  # raises inside the batch's transaction when the executor lost the run
+
+
+def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], FunctionResult]:
+    """A batch processed by a local service in one transaction, after the executor's guard."""
+
+    def process(batch: Batch) -> FunctionResult:
+        with transaction.atomic():
+            batch.guard()
+            done = service(site=batch.site, ids=batch.ids)
+        return FunctionResult(function=name, requested=len(batch.ids), processed=done, created=done)
+
+    return process
+
+
+def ai_step(function_name: str) -> Callable[[Batch], FunctionResult]:
+    def process(batch: Batch) -> FunctionResult:
+        return run_function(
+            function_name,
+            {"ids": batch.ids, **batch.options},
+            account=batch.site.account,
+            site=batch.site,
+            automation_run_id=batch.run_id,
+            stage=batch.stage,
+            guard=batch.guard,
+        )
+
+    return process
+
+
+def count_processed(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
+    result[stage.processed_key] += outcome.processed
+
+
+def count_clustered(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
+    result["batches_run"] += 1
+    result[stage.processed_key] += outcome.details.get("keywords_mapped", 0)
+
+
+def count_words(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
+    result[stage.processed_key] += outcome.processed
+    result["total_words"] += outcome.details.get("words", 0)
+
+
+def count_images(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
+    # A failed image is processed too: it is final, and the article goes to review without it.
+    result[stage.processed_key] += outcome.processed + outcome.failed
+    result["images_failed"] += outcome.failed
+
+
+@dataclass(frozen=True, kw_only=True)
 class Stage:
     number: int
     name: str
-    type: str  # "AI" or "Local", as the pipeline overview shows it
-    model: type
-    function_name: str | None
+    type: str  # "AI", "Local" or "Manual", as the pipeline overview shows it
+    model: type[models.Model]
+    selects: Callable[..., QuerySet]  # the owning app's selector, called as selects(site=site)
+    process: Callable[[Batch], FunctionResult]
     processed_key: str
-    created_key: str | None
-    cap_field: str | None
-    disabled_field: bool = False
-    min_batch: int = 1
+    created_key: str | None = None
+    extra_result_keys: tuple[str, ...] = ()
+    tally: Callable[[dict, FunctionResult, "Stage"], None] = count_processed
+    cap_field: str | None = None
+    skips_disabled: bool = False
+    has_batch_size: bool = True  # False: the whole queue in one step
+    function_name: str | None = None
+    options: Callable[[AutomationConfig], dict] = lambda config: {}
+    # The estimate: items this stage would process given what earlier stages project, and their cost.
+    project: Callable[..., int] = lambda *, pending, earlier, config: pending
+    credits: Callable[..., int] | None = None
 
     def pending(self, site: Site) -> QuerySet:
         """Rows this stage would work on now, oldest first."""
-        if self.function_name:
-            rows = get_function(self.function_name).eligible(site)
-        else:
-            rows = (
-                Content.objects.filter(site=site, status=ContentStatus.DRAFT, images__isnull=False)
-                .exclude(images__status=ImageStatus.PENDING)
-                .distinct()
-            )
-        if self.disabled_field:
+        rows = self.selects(site=site)
+        if self.skips_disabled:
             rows = rows.filter(disabled=False)
         return rows.order_by("pk")
+
+    @property
+    def min_batch(self) -> int:
+        return get_function(self.function_name).min_items if self.function_name else 1
+
+    @property
+    def items_name(self) -> str:
+        return get_function(self.function_name).items_name if self.function_name else "items"
+
+    def batch_size(self, config: AutomationConfig) -> int | None:
+        return config.batch_size(self.number) if self.has_batch_size else None
+
+    def cap(self, config: AutomationConfig) -> int | None:
+        return getattr(config, self.cap_field) if self.cap_field else None
+
+    def estimate_credits(self, *, site: Site, items: int, config: AutomationConfig) -> int:
+        if self.credits is not None:
+            return self.credits(site=site, items=items, config=config)
+        if self.function_name is None:
+            return 0
+        return credits_cost(operation_type=get_function(self.function_name).operation_type, quantity=items)
 
     def by_status(self, site: Site) -> dict[str, int]:
         rows = (
@@ -56,81 +161,136 @@ class Stage:
         if self.created_key:
             result[self.created_key] = 0
         result.update({"credits_used": 0, "time_elapsed": "00:00:00", "errors": 0})
-        if self.number == 1:
-            result["batches_run"] = 0
-        if self.number == 4:
-            result["total_words"] = 0
-        if self.number == 6:
-            result["images_failed"] = 0
+        result.update(dict.fromkeys(self.extra_result_keys, 0))
         return result
+
+
+def _content_credits(*, site: Site, items: int, config: AutomationConfig) -> int:
+    """Words of the queued tasks, then of the new ideas, then a typical article for the rest."""
+    words = list(
+        tasks_ready_for_content(site=site).order_by("pk").values_list("word_count", flat=True)[:items]
+    )
+    if len(words) < items:
+        words += (
+            ideas_ready_for_tasks(site=site)
+            .order_by("pk")
+            .values_list("estimated_word_count", flat=True)[: items - len(words)]
+        )
+    words += [WORDS_PER_PROJECTED_ARTICLE] * (items - len(words))
+    operation = get_function("generate_content").operation_type
+    return sum(credits_cost(operation_type=operation, quantity=count) for count in words)
+
+
+def _prompt_credits(*, site: Site, items: int, config: AutomationConfig) -> int:
+    return (
+        credits_cost(operation_type=get_function("generate_image_prompts").operation_type, quantity=1) * items
+    )
 
 
 STAGES: tuple[Stage, ...] = (
     Stage(
-        1,
-        "Keywords → Clusters",
-        "AI",
-        Keyword,
-        "auto_cluster",
-        "keywords_processed",
-        "clusters_created",
-        "max_keywords_per_run",
-        disabled_field=True,
-        min_batch=5,
+        number=1,
+        name="Keywords → Clusters",
+        type="AI",
+        model=Keyword,
+        selects=keywords_ready_to_cluster,
+        function_name="auto_cluster",
+        process=ai_step("auto_cluster"),
+        processed_key="keywords_processed",
+        created_key="clusters_created",
+        extra_result_keys=("batches_run",),
+        tally=count_clustered,
+        cap_field="max_keywords_per_run",
+        skips_disabled=True,
     ),
     Stage(
-        2,
-        "Clusters → Ideas",
-        "AI",
-        Cluster,
-        "generate_ideas",
-        "clusters_processed",
-        "ideas_created",
-        "max_clusters_per_run",
-        disabled_field=True,
+        number=2,
+        name="Clusters → Ideas",
+        type="AI",
+        model=Cluster,
+        selects=clusters_ready_for_ideas,
+        function_name="generate_ideas",
+        process=ai_step("generate_ideas"),
+        processed_key="clusters_processed",
+        created_key="ideas_created",
+        cap_field="max_clusters_per_run",
+        skips_disabled=True,
+        project=lambda *, pending, earlier, config: pending + math.ceil(earlier[1] / KEYWORDS_PER_CLUSTER),
     ),
     Stage(
-        3,
-        "Ideas → Tasks",
-        "Local",
-        ContentIdea,
-        "queue_to_writer",
-        "ideas_processed",
-        "tasks_created",
-        "max_ideas_per_run",
-        disabled_field=True,
+        number=3,
+        name="Ideas → Tasks",
+        type="Local",
+        model=ContentIdea,
+        selects=ideas_ready_for_tasks,
+        process=local_step(
+            lambda *, site, ids: len(ideas_queue_to_writer(site=site, idea_ids=ids)), "queue_to_writer"
+        ),
+        processed_key="ideas_processed",
+        created_key="tasks_created",
+        cap_field="max_ideas_per_run",
+        skips_disabled=True,
+        project=lambda *, pending, earlier, config: pending + earlier[2] * IDEAS_PER_CLUSTER,
     ),
     Stage(
-        4,
-        "Tasks → Content",
-        "AI",
-        Task,
-        "generate_content",
-        "tasks_processed",
-        "content_created",
-        "max_tasks_per_run",
+        number=4,
+        name="Tasks → Content",
+        type="AI",
+        model=Task,
+        selects=tasks_ready_for_content,
+        function_name="generate_content",
+        process=ai_step("generate_content"),
+        processed_key="tasks_processed",
+        created_key="content_created",
+        extra_result_keys=("total_words",),
+        tally=count_words,
+        cap_field="max_tasks_per_run",
+        project=lambda *, pending, earlier, config: pending + earlier[3],
+        credits=_content_credits,
     ),
     Stage(
-        5,
-        "Content → Image prompts",
-        "AI",
-        Content,
-        "generate_image_prompts",
-        "content_processed",
-        "prompts_created",
-        "max_content_per_run",
+        number=5,
+        name="Content → Image prompts",
+        type="AI",
+        model=Content,
+        selects=contents_ready_for_image_prompts,
+        function_name="generate_image_prompts",
+        process=ai_step("generate_image_prompts"),
+        processed_key="content_processed",
+        created_key="prompts_created",
+        cap_field="max_content_per_run",
+        options=lambda config: {"images_per_content": config.images_per_content},
+        project=lambda *, pending, earlier, config: pending + earlier[4],
+        credits=_prompt_credits,
     ),
     Stage(
-        6,
-        "Image prompts → Images",
-        "AI",
-        Image,
-        "generate_images",
-        "images_processed",
-        "images_generated",
-        "max_images_per_run",
+        number=6,
+        name="Image prompts → Images",
+        type="AI",
+        model=Image,
+        selects=images_ready_to_generate,
+        function_name="generate_images",
+        process=ai_step("generate_images"),
+        processed_key="images_processed",
+        created_key="images_generated",
+        extra_result_keys=("images_failed",),
+        tally=count_images,
+        cap_field="max_images_per_run",
+        project=lambda *, pending, earlier, config: pending + earlier[5] * config.images_per_content,
     ),
-    Stage(7, "Review gate", "Manual", Content, None, "ready_for_review", None, None),
+    Stage(
+        number=7,
+        name="Review gate",
+        type="Manual",
+        model=Content,
+        selects=contents_ready_for_review,
+        process=local_step(
+            lambda *, site, ids: contents_move_to_review(site=site, content_ids=ids), "review_gate"
+        ),
+        processed_key="ready_for_review",
+        has_batch_size=False,
+        project=lambda *, pending, earlier, config: pending + earlier[5],
+    ),
 )
 
 

@@ -4,7 +4,8 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
-from automation import executor, services, watchdog
+from automation import executor, watchdog
+from automation.services import AutomationService
 
 # acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
 # token and heartbeat make the copy exit at once while the first executor is still alive.
@@ -30,12 +31,15 @@ def resume_automation_task(run_pk: int) -> str:
     return executor.execute_run(run_pk=run_pk)
 
 
-continue_automation_task = resume_automation_task
+@shared_task(name="automation.continue_automation_task", **RUN_TASK_OPTIONS)
+def continue_automation_task(run_pk: int) -> str:
+    """The reference system's name for resuming a run: the same as `resume_automation_task`."""
+    return executor.execute_run(run_pk=run_pk)
 
 
 @shared_task(name="automation.check_scheduled_automations")
 def check_scheduled_automations() -> dict:
-    return services.check_scheduled_automations()
+    return AutomationService.check_scheduled_automations()
 
 
 @shared_task(name="automation.recover_stale_runs")

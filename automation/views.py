@@ -4,7 +4,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
 from automation import selectors, services
-from automation.estimate import estimate_run
+from automation.logger import log_line
 from automation.serializers import (
     AutomationConfigSerializer,
     AutomationRunSerializer,
@@ -13,10 +13,11 @@ from automation.serializers import (
     LogParamsSerializer,
     RunParamsSerializer,
 )
+from automation.services import AutomationService
 from igny8.api import success
 from igny8.errors import NotFound, ValidationFailed
 from tenancy.api import SITE_ID_PARAMETER
-from tenancy.models import Account, Role
+from tenancy.models import Role
 from tenancy.selectors import site_get_for_user, sites_for_user
 
 RUN_ID_PARAMETER = OpenApiParameter("run_id", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
@@ -56,7 +57,7 @@ class AutomationViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: AutomationConfigSerializer})
     @action(detail=False, methods=["get"])
     def config(self, request):
-        return success(AutomationConfigSerializer(services.config_get_or_create(site=self.site())).data)
+        return success(AutomationConfigSerializer(AutomationService.get_config(site=self.site())).data)
 
     @extend_schema(
         parameters=[SITE_ID_PARAMETER],
@@ -65,30 +66,18 @@ class AutomationViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["put", "patch"])
     def update_config(self, request):
-        config = services.config_get_or_create(site=self.site())
+        config = AutomationService.get_config(site=self.site())
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object of config fields.")
         serializer = AutomationConfigSerializer(config, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        config = services.config_update(config=config, fields=serializer.validated_data)
+        config = AutomationService.update_config(config=config, fields=serializer.validated_data)
         return success(AutomationConfigSerializer(config).data, message="Configuration saved")
 
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
     def estimate(self, request):
-        site = self.site()
-        estimate = estimate_run(site=site, config=services.config_get_or_create(site=site))
-        balance = Account.objects.values_list("credits", flat=True).get(pk=site.account_id)
-        required = services.credits_required(estimate["estimated_credits"])
-        return success(
-            {
-                "estimated_credits": estimate["estimated_credits"],
-                "current_balance": balance,
-                "required_with_buffer": required,
-                "sufficient": balance >= required,
-                "stages": estimate["stages"],
-            }
-        )
+        return success(AutomationService.estimate(site=self.site()))
 
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
@@ -98,7 +87,7 @@ class AutomationViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[SITE_ID_PARAMETER], request=None, responses={201: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
     def run_now(self, request):
-        run = services.start_automation(site=self.site())
+        run = AutomationService.start_automation(site=self.site())
         data = {"run_id": run.run_id, "status": run.status, "message": "Automation run started"}
         return success(data, message="Automation run started", status_code=status.HTTP_201_CREATED)
 
@@ -137,9 +126,7 @@ class AutomationViewSet(viewsets.ViewSet):
         entries = selectors.run_log_lines(run=run, lines=params["lines"], stage=params.get("stage"))
         lines = LogEntrySerializer(entries, many=True).data
         text = "\n".join(
-            f"[{entry.created_at:%Y-%m-%d %H:%M:%S}] "
-            + (f"Stage {entry.stage}: " if entry.stage else "")
-            + entry.message
+            log_line(at=entry.created_at, stage=entry.stage, level=entry.level, message=entry.message)
             for entry in entries
         )
         return success({"run_id": run.run_id, "lines": lines, "log": text})
@@ -162,7 +149,10 @@ class AutomationViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def pause(self, request):
-        return success(AutomationRunSerializer(services.run_pause(run=self.run())).data, message="Run paused")
+        return success(
+            AutomationRunSerializer(AutomationService.pause_automation(run=self.run())).data,
+            message="Run paused",
+        )
 
     @extend_schema(
         parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
@@ -170,7 +160,8 @@ class AutomationViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["post"])
     def resume(self, request):
         return success(
-            AutomationRunSerializer(services.run_resume(run=self.run())).data, message="Run resumed"
+            AutomationRunSerializer(AutomationService.resume_automation(run=self.run())).data,
+            message="Run resumed",
         )
 
     @extend_schema(
@@ -179,5 +170,6 @@ class AutomationViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["post"])
     def cancel(self, request):
         return success(
-            AutomationRunSerializer(services.run_cancel(run=self.run())).data, message="Run cancelled"
+            AutomationRunSerializer(AutomationService.cancel_automation(run=self.run())).data,
+            message="Run cancelled",
         )

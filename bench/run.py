@@ -39,14 +39,15 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from ai.engine import run_function
-    from ai.fake_server import FakeOpenAIServer
-    from ai.providers import _provider
+    from ai.providers import provider_reset
+    from devtools.openai_server import FakeOpenAIServer
     from tests.conftest import client_for
     from tests.factories import make_account, make_keywords
     from writer.models import Task
 
     call_command("migrate", verbosity=0)
-    account, _, site = make_account(credits=10_000_000)
+    tenant = make_account(credits=10_000_000)
+    account, site = tenant.account, tenant.site
 
     def tasks(count: int) -> list[int]:
         return [
@@ -69,7 +70,7 @@ def main() -> None:
         timings = {}
         for concurrency in (1, 4):
             settings.AI_CONCURRENCY = concurrency
-            _provider.cache_clear()
+            provider_reset()
             ids = tasks(8)
             started = time.perf_counter()
             run_function("generate_content", {"ids": ids}, account=account, site=site)

@@ -6,6 +6,11 @@ from billing.models import CreditTransaction, CreditUsageLog
 from tenancy.models import Account, Site
 
 
+def credits_balance(*, account_id: int) -> int:
+    """The account's balance as stored now (not as a loaded Account object remembers it)."""
+    return Account.objects.values_list("credits", flat=True).get(pk=account_id)
+
+
 def transactions_for_account(*, account: Account) -> QuerySet[CreditTransaction]:
     return CreditTransaction.objects.filter(account=account).order_by("-id")
 

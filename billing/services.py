@@ -8,6 +8,7 @@ from django.db.models import F
 from billing.defaults import DEFAULT_COSTS
 from billing.errors import InsufficientCredits
 from billing.models import CreditCostConfig, CreditTransaction, CreditUsageLog, TransactionType
+from billing.selectors import credits_balance
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
 
@@ -44,7 +45,7 @@ def credits_cost(*, operation_type: str, quantity: int) -> int:
 
 def credits_check(*, account: Account, required: int) -> None:
     """Raises InsufficientCredits when the account holds fewer than `required` credits."""
-    available = Account.objects.values_list("credits", flat=True).get(pk=account.pk)
+    available = credits_balance(account_id=account.pk)
     if available < required:
         raise InsufficientCredits(required=required, available=available)
 
@@ -71,7 +72,7 @@ def credits_deduct(
         raise ValueError("amount must not be negative")
     updated = Account.objects.filter(pk=account.pk, credits__gte=amount).update(credits=F("credits") - amount)
     # The UPDATE holds the account row lock until commit, so this read is our own post-update balance.
-    balance = Account.objects.values_list("credits", flat=True).get(pk=account.pk)
+    balance = credits_balance(account_id=account.pk)
     if not updated:
         raise InsufficientCredits(required=amount, available=balance)
     ledger = CreditTransaction.objects.create(
@@ -112,7 +113,7 @@ def credits_grant(*, account: Account, amount: int, description: str = "", refer
             "amount must be a positive number of credits.", errors={"amount": ["Must be > 0."]}
         )
     Account.objects.filter(pk=account.pk).update(credits=F("credits") + amount)
-    balance = Account.objects.values_list("credits", flat=True).get(pk=account.pk)
+    balance = credits_balance(account_id=account.pk)
     ledger = CreditTransaction.objects.create(
         account_id=account.pk,
         transaction_type=TransactionType.GRANT,

@@ -24,9 +24,7 @@ def _account(request):
 class BalanceView(APIView):
     @extend_schema(responses={200: BalanceSerializer})
     def get(self, request):
-        account = _account(request)
-        account.refresh_from_db(fields=["credits"])
-        return success({"credits": account.credits})
+        return success({"credits": selectors.credits_balance(account_id=_account(request).pk)})
 
 
 class TransactionListView(generics.ListAPIView):

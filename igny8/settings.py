@@ -194,6 +194,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     "automation.run_automation_task": {"queue": "automation"},
     "automation.resume_automation_task": {"queue": "automation"},
+    "automation.continue_automation_task": {"queue": "automation"},
 }
 CELERY_BEAT_SCHEDULE = {
     "check-scheduled-automations": {

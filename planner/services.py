@@ -8,7 +8,17 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, Lower
 
 from igny8.errors import ValidationFailed
-from planner.models import Cluster, ContentIdea, Intent, Keyword
+from planner.models import (
+    Cluster,
+    ClusterStatus,
+    ContentIdea,
+    ContentStructure,
+    ContentType,
+    IdeaStatus,
+    Intent,
+    Keyword,
+    KeywordStatus,
+)
 from tenancy.models import Site
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -135,6 +145,14 @@ def keywords_create_many(*, site: Site, raws: list[Mapping]) -> KeywordsAdded:
     return added
 
 
+def csv_size_check(*, size: int) -> None:
+    """ValidationFailed for a CSV file over the import limit (checked before the file is read)."""
+    if size > MAX_CSV_BYTES:
+        raise ValidationFailed(
+            f"The file is {size} bytes; the limit is {MAX_CSV_BYTES} bytes (5 MB).", code="file_too_large"
+        )
+
+
 def keyword_import_csv(*, site: Site, data: bytes) -> dict:
     """Import a CSV of keywords: `{created, skipped, errors: [{line, error}]}`.
 
@@ -142,11 +160,7 @@ def keyword_import_csv(*, site: Site, data: bytes) -> dict:
     optional columns and extra ones are ignored. A rejected line writes nothing; the accepted
     lines commit together. Raises ValidationFailed for a file that cannot be read at all.
     """
-    if len(data) > MAX_CSV_BYTES:
-        raise ValidationFailed(
-            f"The file is {len(data)} bytes; the limit is {MAX_CSV_BYTES} bytes (5 MB).",
-            code="file_too_large",
-        )
+    csv_size_check(size=len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -231,3 +245,68 @@ def clusters_refresh_totals(*, cluster_ids: Iterable[int]) -> None:
     )
     for pk, count, total in totals:
         Cluster.objects.filter(pk=pk).update(keywords_count=count, volume=total)
+
+
+# Writes the pipeline makes ---------------------------------------------------------------------
+
+
+def cluster_get_or_create(*, site: Site, name: str, description: str = "") -> tuple[Cluster, bool]:
+    """The site's cluster called `name` (case-insensitive), created when there is none."""
+    name = " ".join(name.split())[:200]
+    if not name:
+        raise ValidationFailed("A cluster needs a name.", errors={"name": ["May not be blank."]})
+    cluster = Cluster.objects.filter(site=site, name__iexact=name).first()
+    if cluster is not None:
+        return cluster, False
+    cluster = Cluster.objects.create(
+        account_id=site.account_id, site=site, name=name, description=description[:2000]
+    )
+    return cluster, True
+
+
+def keywords_assign(*, cluster: Cluster, keyword_ids: Iterable[int]) -> int:
+    """Put keywords into `cluster` (status `mapped`) and refresh its totals; returns how many moved."""
+    keyword_ids = list(keyword_ids)
+    moved = Keyword.objects.filter(site_id=cluster.site_id, pk__in=keyword_ids).update(
+        cluster=cluster, status=KeywordStatus.MAPPED
+    )
+    clusters_refresh_totals(cluster_ids=[cluster.pk])
+    return moved
+
+
+@dataclass(frozen=True)
+class IdeaFields:
+    title: str
+    description: str = ""
+    content_type: str = ContentType.POST
+    content_structure: str = ContentStructure.ARTICLE
+    estimated_word_count: int = 1000
+    keyword_ids: tuple[int, ...] = ()
+
+
+def idea_create(*, cluster: Cluster, fields: IdeaFields) -> ContentIdea:
+    """An idea of `cluster`; its title falls back to the cluster name, its word count to 300–5000."""
+    idea = ContentIdea.objects.create(
+        account_id=cluster.account_id,
+        site_id=cluster.site_id,
+        keyword_cluster=cluster,
+        idea_title=" ".join(fields.title.split())[:300] or cluster.name,
+        description=fields.description,
+        content_type=fields.content_type,
+        content_structure=fields.content_structure,
+        estimated_word_count=min(max(int(fields.estimated_word_count), 300), 5000),
+    )
+    if fields.keyword_ids:
+        idea.keywords.set(cluster.keywords.filter(pk__in=fields.keyword_ids))
+    return idea
+
+
+def cluster_mark_mapped(*, cluster: Cluster) -> None:
+    """Ideas were generated for the cluster: it leaves the ideas stage's queue."""
+    Cluster.objects.filter(pk=cluster.pk).update(status=ClusterStatus.MAPPED)
+
+
+def ideas_set_status(*, idea_ids: Iterable[int], status: str) -> int:
+    if status not in IdeaStatus.values:
+        raise ValidationFailed(f"Unknown idea status '{status}'.")
+    return ContentIdea.objects.filter(pk__in=list(idea_ids)).update(status=status)

@@ -76,11 +76,7 @@ class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin
         serializer = CsvImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        if upload.size > services.MAX_CSV_BYTES:
-            raise ValidationFailed(
-                f"The file is {upload.size} bytes; the limit is {services.MAX_CSV_BYTES} bytes (5 MB).",
-                code="file_too_large",
-            )
+        services.csv_size_check(size=upload.size)
         result = services.keyword_import_csv(site=site, data=upload.read())
         return success(result)
 

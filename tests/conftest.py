@@ -3,8 +3,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from ai.fake_server import FakeOpenAIServer
-from ai.providers import _provider
+from ai.providers import provider_reset
+from devtools.openai_server import FakeOpenAIServer
 from tests.factories import make_account, make_user
 
 
@@ -28,22 +28,22 @@ def other_tenant(db):
 
 @pytest.fixture
 def owner_client(tenant):
-    return client_for(tenant[1])
+    return client_for(tenant.owner)
 
 
 @pytest.fixture
 def other_client(other_tenant):
-    return client_for(other_tenant[1])
+    return client_for(other_tenant.owner)
 
 
 @pytest.fixture
 def viewer_client(tenant):
-    return client_for(make_user(account=tenant[0], role="viewer"))
+    return client_for(make_user(account=tenant.account, role="viewer"))
 
 
 @pytest.fixture
 def editor_client(tenant):
-    return client_for(make_user(account=tenant[0], role="editor"))
+    return client_for(make_user(account=tenant.account, role="editor"))
 
 
 @pytest.fixture(autouse=True)
@@ -67,14 +67,14 @@ def fake_openai(openai_server, settings):
     settings.OPENAI_API_KEY = "test-key"
     settings.OPENAI_TIMEOUT = 2.0
     settings.OPENAI_MAX_RETRIES = 2
-    _provider.cache_clear()
+    provider_reset()
     yield openai_server
-    _provider.cache_clear()
+    provider_reset()
 
 
 @pytest.fixture
 def offline(settings):
     settings.AI_PROVIDER = "offline"
-    _provider.cache_clear()
+    provider_reset()
     yield
-    _provider.cache_clear()
+    provider_reset()

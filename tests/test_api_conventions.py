@@ -24,8 +24,8 @@ def test_client_request_id_is_echoed(owner_client):
 def test_list_envelope_is_paginated_with_page_size_cap(owner_client, tenant):
     from tests.factories import make_keywords
 
-    make_keywords(site=tenant[2], texts=[f"keyword {n}" for n in range(5)])
-    response = owner_client.get(f"/api/v1/planner/keywords/?site_id={tenant[2].pk}&page_size=2&page=2")
+    make_keywords(site=tenant.site, texts=[f"keyword {n}" for n in range(5)])
+    response = owner_client.get(f"/api/v1/planner/keywords/?site_id={tenant.site.pk}&page_size=2&page=2")
     body = response.json()
     assert response.status_code == 200
     assert body["success"] is True and body["count"] == 5
@@ -48,7 +48,7 @@ def test_error_envelope_for_missing_site_id(owner_client):
 
 
 def test_another_accounts_site_answers_404_like_a_missing_one(owner_client, other_tenant):
-    foreign = owner_client.get(f"/api/v1/planner/keywords/?site_id={other_tenant[2].pk}")
+    foreign = owner_client.get(f"/api/v1/planner/keywords/?site_id={other_tenant.site.pk}")
     missing = owner_client.get("/api/v1/planner/keywords/?site_id=999999")
     assert foreign.status_code == missing.status_code == 404
     assert foreign.json()["code"] == missing.json()["code"] == "not_found"
@@ -80,7 +80,9 @@ def test_unexpected_error_is_a_500_envelope_without_internals(owner_client):
 
 def test_malformed_json_body_is_a_400_envelope(owner_client, tenant):
     response = owner_client.post(
-        f"/api/v1/planner/keywords/?site_id={tenant[2].pk}", data="{not json", content_type="application/json"
+        f"/api/v1/planner/keywords/?site_id={tenant.site.pk}",
+        data="{not json",
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"

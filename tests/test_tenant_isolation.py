@@ -2,8 +2,9 @@
 
 import pytest
 
-from planner.models import Cluster, ContentIdea
-from writer.models import Content, Image, Task
+from tests.factories import make_content, make_keywords
+from writer.models import Content
+from writer.services import image_prompts_create
 
 pytestmark = pytest.mark.django_db
 
@@ -11,16 +12,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def foreign_objects(other_tenant):
     """One object of every kind in account B's site."""
-    from tests.factories import make_keywords
-
-    account, _, site = other_tenant
-    owned = {"account": account, "site": site}
+    site = other_tenant.site
     keyword = make_keywords(site=site, texts=["foreign keyword"])[0]
-    cluster = Cluster.objects.create(name="Foreign", **owned)
-    idea = ContentIdea.objects.create(idea_title="Foreign idea", keyword_cluster=cluster, **owned)
-    task = Task.objects.create(title="Foreign task", idea=idea, cluster=cluster, **owned)
-    content = Content.objects.create(title="Foreign content", task=task, **owned)
-    image = Image.objects.create(content=content, image_type="featured", prompt="p", **owned)
+    content = make_content(site=site, title="Foreign content")
+    (image,) = image_prompts_create(content=content, prompts=["p"])
+    task = content.task
+    idea, cluster = task.idea, task.cluster
     return {
         "planner/keywords": keyword,
         "planner/clusters": cluster,
@@ -45,9 +42,9 @@ ENDPOINTS = [
 def test_lists_hide_and_refuse_another_accounts_site(
     endpoint, owner_client, tenant, other_tenant, foreign_objects
 ):
-    own = owner_client.get(f"/api/v1/{endpoint}/?site_id={tenant[2].pk}")
+    own = owner_client.get(f"/api/v1/{endpoint}/?site_id={tenant.site.pk}")
     assert own.status_code == 200 and own.json()["count"] == 0
-    assert owner_client.get(f"/api/v1/{endpoint}/?site_id={other_tenant[2].pk}").status_code == 404
+    assert owner_client.get(f"/api/v1/{endpoint}/?site_id={other_tenant.site.pk}").status_code == 404
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -61,7 +58,7 @@ def test_details_of_another_account_are_404(endpoint, owner_client, foreign_obje
 def test_cannot_create_delete_or_import_into_another_accounts_site(
     owner_client, other_tenant, foreign_objects
 ):
-    site_id = other_tenant[2].pk
+    site_id = other_tenant.site.pk
     created = owner_client.post(
         f"/api/v1/planner/keywords/?site_id={site_id}", {"keyword": "x"}, format="json"
     )
@@ -86,7 +83,7 @@ def test_cannot_create_delete_or_import_into_another_accounts_site(
 
 def test_bulk_status_with_another_accounts_ids_changes_nothing(owner_client, tenant, foreign_objects):
     response = owner_client.post(
-        f"/api/v1/writer/content/bulk_update_status/?site_id={tenant[2].pk}",
+        f"/api/v1/writer/content/bulk_update_status/?site_id={tenant.site.pk}",
         {"ids": [foreign_objects["writer/content"].pk], "status": "review"},
         format="json",
     )
@@ -98,11 +95,11 @@ def test_billing_shows_only_the_callers_account(owner_client, tenant, other_tena
     rows = owner_client.get("/api/v1/billing/transactions/").json()["results"]
     assert rows and all(row["balance_after"] == 10_000 for row in rows)
     assert len(rows) == 1
-    assert owner_client.get(f"/api/v1/billing/usage/?site_id={other_tenant[2].pk}").status_code == 404
+    assert owner_client.get(f"/api/v1/billing/usage/?site_id={other_tenant.site.pk}").status_code == 404
 
 
 def test_viewer_reads_but_cannot_write(viewer_client, tenant):
-    site_id = tenant[2].pk
+    site_id = tenant.site.pk
     assert viewer_client.get(f"/api/v1/planner/keywords/?site_id={site_id}").status_code == 200
     response = viewer_client.post(
         f"/api/v1/planner/keywords/?site_id={site_id}", {"keyword": "x"}, format="json"
@@ -116,5 +113,5 @@ def test_staff_may_act_across_accounts(other_tenant, foreign_objects):
     from tests.conftest import client_for
 
     staff = User.objects.create_user("staff@example.com", "staff-password-1", is_staff=True)
-    response = client_for(staff).get(f"/api/v1/planner/keywords/?site_id={other_tenant[2].pk}")
+    response = client_for(staff).get(f"/api/v1/planner/keywords/?site_id={other_tenant.site.pk}")
     assert response.status_code == 200 and response.json()["count"] == 1

@@ -1,10 +1,17 @@
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
-from igny8.errors import InvalidTransition, NotFound
+from igny8.errors import InvalidTransition, NotFound, ValidationFailed
+from planner.models import IdeaStatus
+from planner.selectors import ideas_ready_for_tasks
+from planner.services import ideas_set_status
 from tenancy.models import Site
-from writer.models import Content, ContentStatus
+from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
+from writer.selectors import contents_ready_for_review
 
 CONTENT_TRANSITIONS = {
     ContentStatus.DRAFT: {ContentStatus.REVIEW},
@@ -38,4 +45,125 @@ def contents_bulk_update_status(*, site: Site, ids: list[int], status: str) -> i
         raise InvalidTransition(f"Content {refused} cannot move to {status}.")
     return (
         Content.objects.filter(pk__in=[c.pk for c in contents]).exclude(status=status).update(status=status)
+    )
+
+
+# Writes the pipeline makes ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def ideas_queue_to_writer(*, site: Site, idea_ids: Iterable[int]) -> list[Task]:
+    """A task for each of the ideas that is still `new`; those ideas become `queued`.
+
+    Ideas already queued (or not of this site) are passed over, so a repeated call creates nothing.
+    """
+    ideas = list(
+        ideas_ready_for_tasks(site=site)
+        .filter(pk__in=list(idea_ids))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    tasks = [
+        Task.objects.create(
+            account_id=site.account_id,
+            site=site,
+            title=idea.idea_title,
+            description=idea.description,
+            cluster_id=idea.keyword_cluster_id,
+            idea=idea,
+            content_type=idea.content_type,
+            content_structure=idea.content_structure,
+            keywords=list(idea.keywords.order_by("-volume", "pk").values_list("keyword", flat=True)),
+            word_count=idea.estimated_word_count,
+        )
+        for idea in ideas
+    ]
+    ideas_set_status(idea_ids=[idea.pk for idea in ideas], status=IdeaStatus.QUEUED)
+    return tasks
+
+
+@dataclass(frozen=True)
+class ArticleFields:
+    title: str
+    content_html: str
+    word_count: int
+    meta_title: str = ""
+    meta_description: str = ""
+    primary_keyword: str = ""
+    secondary_keywords: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    categories: Sequence[str] = ()
+
+
+def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
+    """The task's article as a `draft`; the task (and its idea) become `completed`."""
+    if Content.objects.filter(task=task).exists():
+        raise ValidationFailed(f"Task {task.pk} already has content.", code="conflict")
+    content = Content.objects.create(
+        account_id=task.account_id,
+        site_id=task.site_id,
+        task=task,
+        title=" ".join(article.title.split())[:300] or task.title,
+        content_html=article.content_html,
+        word_count=article.word_count,
+        meta_title=article.meta_title[:300],
+        meta_description=article.meta_description,
+        primary_keyword=article.primary_keyword[:255],
+        secondary_keywords=list(article.secondary_keywords),
+        tags=list(article.tags),
+        categories=list(article.categories),
+        cluster_id=task.cluster_id,
+        content_type=task.content_type,
+        content_structure=task.content_structure,
+    )
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.COMPLETED)
+    if task.idea_id:
+        ideas_set_status(idea_ids=[task.idea_id], status=IdeaStatus.COMPLETED)
+    return content
+
+
+def image_prompts_create(*, content: Content, prompts: Sequence[str]) -> list[Image]:
+    """One `pending` image per prompt: the first is the featured image, the rest in-article."""
+    return Image.objects.bulk_create(
+        Image(
+            account_id=content.account_id,
+            site_id=content.site_id,
+            content=content,
+            image_type=ImageType.FEATURED if position == 0 else ImageType.IN_ARTICLE,
+            prompt=prompt,
+            position=position,
+        )
+        for position, prompt in enumerate(prompts)
+    )
+
+
+def image_store(*, image: Image, png: bytes) -> Image:
+    """Save the generated file (replacing one a crashed attempt left) and mark the image `generated`."""
+    path = f"images/site_{image.site_id}/content_{image.content_id}/image_{image.pk}.png"
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    stored = default_storage.save(path, ContentFile(png))
+    image.status, image.image_path, image.image_url, image.error = (
+        ImageStatus.GENERATED,
+        stored,
+        default_storage.url(stored),
+        "",
+    )
+    image.save(update_fields=["status", "image_path", "image_url", "error", "updated_at"])
+    return image
+
+
+def images_mark_failed(*, image_ids: Iterable[int], error: str) -> int:
+    """A failed image is final: the article goes to review without it."""
+    return Image.objects.filter(pk__in=list(image_ids), status=ImageStatus.PENDING).update(
+        status=ImageStatus.FAILED, error=error[:2000]
+    )
+
+
+def contents_move_to_review(*, site: Site, content_ids: Iterable[int]) -> int:
+    """Drafts whose images are all done enter the review gate; returns how many moved."""
+    return (
+        contents_ready_for_review(site=site)
+        .filter(pk__in=list(content_ids))
+        .update(status=ContentStatus.REVIEW)
     )

@@ -18,14 +18,14 @@ ACTIONS = [
 def test_actions_refuse_bad_input_other_accounts_and_viewers(
     action, owner_client, viewer_client, tenant, other_tenant
 ):
-    site_id = tenant[2].pk
+    site_id = tenant.site.pk
     assert (
         owner_client.post(f"/api/v1/{action}/", {"ids": [1]}, format="json").json()["code"]
         == "site_id_required"
     )
     assert (
         owner_client.post(
-            f"/api/v1/{action}/?site_id={other_tenant[2].pk}", {"ids": [1]}, format="json"
+            f"/api/v1/{action}/?site_id={other_tenant.site.pk}", {"ids": [1]}, format="json"
         ).status_code
         == 404
     )
@@ -40,7 +40,8 @@ def test_actions_refuse_bad_input_other_accounts_and_viewers(
 
 
 def test_insufficient_credits_is_a_400_with_the_numbers_before_any_work(db):
-    account, owner, site = make_account(credits=1)
+    tenant = make_account(credits=1)
+    owner, site = tenant.owner, tenant.site
     ids = [k.pk for k in make_keywords(site=site, texts=[f"solar keyword {n}" for n in range(10)])]
     response = client_for(owner).post(
         f"/api/v1/planner/keywords/auto_cluster/?site_id={site.pk}", {"ids": ids}, format="json"

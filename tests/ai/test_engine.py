@@ -6,13 +6,15 @@ import pytest
 
 from ai.engine import run_function
 from ai.models import AITaskLog
+from ai.providers import provider_reset
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import ValidationFailed
 from planner.models import Cluster, ContentIdea, Keyword
 from tenancy.models import Account
-from tests.factories import make_account, make_keywords
+from tests.factories import make_account, make_cluster, make_keywords
 from writer.models import Content, Image, Task
+from writer.services import ideas_queue_to_writer
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +42,7 @@ def chat_requests(server):
 
 @pytest.fixture
 def tenant_with_keywords(tenant):
-    account, _, site = tenant
+    account, site = tenant.account, tenant.site
     return account, site, make_keywords(site=site, texts=KEYWORDS)
 
 
@@ -83,8 +85,7 @@ def test_the_whole_manual_chain_charges_exactly_the_cost_rules(fake_openai, tena
     idea = ContentIdea.objects.filter(site=site).first()
     assert idea.keywords.exists()
 
-    queued = run_function("queue_to_writer", {"ids": [idea.pk]}, account=account, site=site)
-    assert queued.created == 1
+    assert len(ideas_queue_to_writer(site=site, idea_ids=[idea.pk])) == 1
     task = Task.objects.get(idea=idea)
     assert ContentIdea.objects.get(pk=idea.pk).status == "queued"
 
@@ -130,11 +131,9 @@ def test_429_and_500_are_retried_by_the_sdk(fake_openai, tenant_with_keywords):
 
 
 def test_a_timeout_fails_the_call_and_charges_nothing(fake_openai, tenant_with_keywords, settings):
-    from ai.providers import _provider
-
     settings.OPENAI_TIMEOUT = 0.5
     settings.OPENAI_MAX_RETRIES = 0
-    _provider.cache_clear()
+    provider_reset()
     account, site, keywords = tenant_with_keywords
     fake_openai.configure(hang_next=1, hang_seconds=3)
     result = cluster_all(account, site, keywords)
@@ -168,7 +167,7 @@ def test_malformed_json_once_is_retried_and_succeeds(fake_openai, tenant_with_ke
 
 
 def test_invented_keywords_are_ignored_and_left_out_ones_stay_new(fake_openai, tenant):
-    account, _, site = tenant
+    account, site = tenant.account, tenant.site
     keywords = make_keywords(
         site=site, texts=["solar panels", "solar inverter", "home battery", "wind turbine", "heat pump"]
     )
@@ -201,8 +200,8 @@ def test_invented_keywords_are_ignored_and_left_out_ones_stay_new(fake_openai, t
 
 
 def test_an_existing_cluster_name_is_reused(fake_openai, tenant):
-    account, _, site = tenant
-    existing = Cluster.objects.create(account=account, site=site, name="Solar Power")
+    account, site = tenant.account, tenant.site
+    existing = make_cluster(site=site, name="Solar Power")
     keywords = make_keywords(site=site, texts=[f"solar thing {n}" for n in range(5)])
     fake_openai.configure(
         respond_next=[
@@ -220,7 +219,8 @@ def test_an_existing_cluster_name_is_reused(fake_openai, tenant):
 
 
 def test_insufficient_credits_refuses_before_any_ai_call(fake_openai, db):
-    account, _, site = make_account(credits=1)
+    tenant = make_account(credits=1)
+    account, site = tenant.account, tenant.site
     keywords = make_keywords(site=site, texts=KEYWORDS)
     with pytest.raises(InsufficientCredits) as raised:
         cluster_all(account, site, keywords)
@@ -229,8 +229,8 @@ def test_insufficient_credits_refuses_before_any_ai_call(fake_openai, db):
 
 
 def test_ids_of_another_site_or_in_the_wrong_state_are_refused(fake_openai, tenant, other_tenant):
-    account, _, site = tenant
-    foreign = make_keywords(site=other_tenant[2], texts=KEYWORDS)
+    account, site = tenant.account, tenant.site
+    foreign = make_keywords(site=other_tenant.site, texts=KEYWORDS)
     with pytest.raises(ValidationFailed) as raised:
         cluster_all(account, site, foreign)
     assert raised.value.code == "invalid_ids"
@@ -258,7 +258,7 @@ def test_every_function_runs_on_the_offline_provider(tenant_with_keywords):
     cluster = Cluster.objects.filter(site=site).first()
     run_function("generate_ideas", {"ids": [cluster.pk]}, account=account, site=site)
     idea = ContentIdea.objects.filter(site=site).first()
-    run_function("queue_to_writer", {"ids": [idea.pk]}, account=account, site=site)
+    ideas_queue_to_writer(site=site, idea_ids=[idea.pk])
     task = Task.objects.get(idea=idea)
     run_function("generate_content", {"ids": [task.pk]}, account=account, site=site)
     content = Content.objects.get(task=task)

@@ -20,7 +20,7 @@ TOPIC_KEYWORDS = [
 @pytest.fixture
 def pipeline_site(tenant):
     """Account A's site with ten keywords and a config without delays."""
-    account, owner, site = tenant
+    site = tenant.site
     make_keywords(site=site, texts=TOPIC_KEYWORDS)
     config = services.config_get_or_create(site=site)
     services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})

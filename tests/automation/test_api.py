@@ -24,7 +24,7 @@ def site_id(pipeline_site):
 def test_site_endpoints_need_a_site_of_the_callers_account(path, owner_client, other_tenant, pipeline_site):
     missing = owner_client.get(f"{BASE}/{path}")
     assert missing.status_code == 400 and missing.json()["code"] == "site_id_required"
-    assert owner_client.get(f"{BASE}/{path}?site_id={other_tenant[2].pk}").status_code == 404
+    assert owner_client.get(f"{BASE}/{path}?site_id={other_tenant.site.pk}").status_code == 404
     assert owner_client.get(f"{BASE}/{path}?site_id=abc").status_code == 400
     assert owner_client.get(f"{BASE}/{path}?site_id={pipeline_site.pk}").status_code == 200
 
@@ -71,9 +71,9 @@ def test_config_is_created_on_first_read_and_validated_on_update(owner_client, s
 
 @pytest.mark.django_db
 def test_roles(tenant, site_id):
-    viewer = client_for(make_user(account=tenant[0], role="viewer"))
-    editor = client_for(make_user(account=tenant[0], role="editor"))
-    admin = client_for(make_user(account=tenant[0], role="admin"))
+    viewer = client_for(make_user(account=tenant.account, role="viewer"))
+    editor = client_for(make_user(account=tenant.account, role="editor"))
+    admin = client_for(make_user(account=tenant.account, role="admin"))
     assert viewer.get(f"{BASE}/config/?site_id={site_id}").status_code == 200
     assert viewer.post(f"{BASE}/run_now/?site_id={site_id}").status_code == 403
     assert editor.patch(f"{BASE}/update_config/?site_id={site_id}", {}, format="json").status_code == 403
@@ -87,7 +87,8 @@ def test_roles(tenant, site_id):
 
 @pytest.mark.django_db
 def test_estimate_and_insufficient_credits(db):
-    account, owner, site = make_account(credits=5)
+    tenant = make_account(credits=5)
+    owner, site = tenant.owner, tenant.site
     make_keywords(site=site, texts=[f"garden keyword {n}" for n in range(10)])
     client = client_for(owner)
     estimate = client.get(f"{BASE}/estimate/?site_id={site.pk}").json()["data"]
@@ -143,8 +144,8 @@ def test_run_lifecycle_through_the_api(owner_client, other_client, site_id):
 def test_run_detail_of_another_sites_run_is_404(owner_client, tenant, site_id):
     from tenancy.services import site_create
 
-    run = services.start_automation(site=tenant[2])
-    second_site = site_create(account=tenant[0], name="Second")
+    run = services.start_automation(site=tenant.site)
+    second_site = site_create(account=tenant.account, name="Second")
     response = owner_client.get(f"{BASE}/run_detail/?site_id={second_site.pk}&run_id={run.run_id}")
     assert response.status_code == 404
 
@@ -176,7 +177,8 @@ def test_pipeline_overview_and_current_processing(owner_client, site_id):
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_run_now_calls_start_exactly_one_run():
-    account, owner, site = make_account(credits=100_000)
+    tenant = make_account(credits=100_000)
+    owner, site = tenant.owner, tenant.site
     make_keywords(site=site, texts=[f"solar keyword {n}" for n in range(10)])
     barrier, statuses = threading.Barrier(20), []
 
@@ -204,9 +206,11 @@ def test_dashboard_needs_a_login_and_shows_only_the_callers_sites(client, tenant
     assert client.get("/dashboard/")["Location"].startswith("/login/")
     from tests.factories import PASSWORD
 
-    login = client.post("/login/", {"username": tenant[1].email, "password": PASSWORD, "next": "/dashboard/"})
+    login = client.post(
+        "/login/", {"username": tenant.owner.email, "password": PASSWORD, "next": "/dashboard/"}
+    )
     assert login.status_code == 302 and login["Location"] == "/dashboard/"
-    page = client.get(f"/dashboard/?site_id={tenant[2].pk}")
-    assert page.status_code == 200 and tenant[2].name.encode() in page.content
-    assert other_tenant[2].name.encode() not in page.content
-    assert client.get(f"/dashboard/?site_id={other_tenant[2].pk}").status_code == 404
+    page = client.get(f"/dashboard/?site_id={tenant.site.pk}")
+    assert page.status_code == 200 and tenant.site.name.encode() in page.content
+    assert other_tenant.site.name.encode() not in page.content
+    assert client.get(f"/dashboard/?site_id={other_tenant.site.pk}").status_code == 404

@@ -92,7 +92,8 @@ def test_a_cancelled_run_stops_and_a_new_one_can_start(pipeline_site):
 
 
 def test_insufficient_credits_gives_the_estimate_and_releases_the_lock(db):
-    account, _, site = make_account(credits=3)
+    tenant = make_account(credits=3)
+    site = tenant.site
     make_keywords(site=site, texts=[f"solar keyword {n}" for n in range(10)])
     with pytest.raises(InsufficientCredits) as raised:
         services.start_automation(site=site)
@@ -103,7 +104,7 @@ def test_insufficient_credits_gives_the_estimate_and_releases_the_lock(db):
 
 
 def test_stage_1_with_fewer_than_5_keywords_is_skipped(tenant):
-    site = tenant[2]
+    site = tenant.site
     make_keywords(site=site, texts=["one", "two", "three"])
     services.config_update(config=services.config_get_or_create(site=site), fields={"between_stage_delay": 0})
     run = services.start_automation(site=site)
@@ -167,13 +168,13 @@ def test_images_per_content_is_taken_from_the_config(pipeline_site):
     ],
 )
 def test_scheduler_due_rules(frequency, now, due, tenant):
-    config = services.config_get_or_create(site=tenant[2])
+    config = services.config_get_or_create(site=tenant.site)
     config.frequency, config.scheduled_time = frequency, datetime.time(14, 0)
     assert services.is_due(config, timezone.make_aware(now, datetime.timezone.utc)) is due
 
 
 def test_next_run_time_follows_the_frequency(tenant):
-    config = services.config_get_or_create(site=tenant[2])
+    config = services.config_get_or_create(site=tenant.site)
     config.scheduled_time = datetime.time(14, 0)
     now = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezone.utc)  # a Wednesday
     config.frequency = "daily"

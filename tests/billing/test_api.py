@@ -6,7 +6,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_balance_transactions_and_usage(owner_client, tenant):
-    account, _, site = tenant
+    account, site = tenant.account, tenant.site
     credits_deduct(
         account=account, amount=4, operation_type="clustering", site=site, usage=Usage(tokens_in=10)
     )

@@ -31,7 +31,8 @@ def test_cost_rules_follow_the_seeded_defaults(operation, quantity, expected):
 
 @pytest.mark.django_db
 def test_deduct_writes_ledger_and_usage_and_refuses_overdraft():
-    account, _, site = make_account(credits=10)
+    tenant = make_account(credits=10)
+    account, site = tenant.account, tenant.site
     ledger = credits_deduct(
         account=account,
         amount=7,
@@ -53,7 +54,8 @@ def test_deduct_writes_ledger_and_usage_and_refuses_overdraft():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deductions_never_overdraw_and_keep_the_ledger_chain():
-    account, _, _ = make_account(credits=100)
+    tenant = make_account(credits=100)
+    account = tenant.account
     outcomes, barrier = [], threading.Barrier(50)
 
     def deduct():
@@ -84,7 +86,8 @@ def test_concurrent_deductions_never_overdraw_and_keep_the_ledger_chain():
 
 @pytest.mark.django_db
 def test_grant_refuses_non_positive_amounts():
-    account, _, _ = make_account()
+    tenant = make_account()
+    account = tenant.account
     from igny8.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):

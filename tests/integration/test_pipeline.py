@@ -43,7 +43,8 @@ RESULT_KEYS = {
 
 
 def setup_site(*, credits=100_000, **config):
-    account, owner, site = make_account(credits=credits)
+    tenant = make_account(credits=credits)
+    account, owner, site = tenant.account, tenant.owner, tenant.site
     make_keywords(site=site, texts=KEYWORDS)
     client = client_for(owner)
     fields = {"within_stage_delay": 0, "between_stage_delay": 0, **config}
@@ -252,7 +253,7 @@ def test_manual_action_runs_on_the_worker_and_reports_its_result(fake_openai, wo
     assert state["state"] == "SUCCESS", state
     assert state["result"]["processed"] == 10 and state["result"]["credits_used"] == 2
     assert Keyword.objects.filter(site=site, status="mapped").count() == 10
-    other = client_for(make_account()[1])
+    other = client_for(make_account().owner)
     assert other.get(f"/api/v1/ai/tasks/{task_id}/").status_code == 404
     logs = client.get(f"/api/v1/ai/logs/?site_id={site.pk}").json()
     assert logs["count"] == 1 and logs["results"][0]["celery_task_id"] == task_id

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_create_one_keyword_sets_account_and_site_from_the_request(owner_client, tenant, other_tenant):
     response = owner_client.post(
-        f"/api/v1/planner/keywords/?site_id={tenant[2].pk}",
+        f"/api/v1/planner/keywords/?site_id={tenant.site.pk}",
         {"keyword": "  solar   panels ", "volume": 10, "difficulty": 5, "intent": "commercial", "site": 999},
         format="json",
     )
@@ -16,15 +16,15 @@ def test_create_one_keyword_sets_account_and_site_from_the_request(owner_client,
     keyword = Keyword.objects.get(pk=response.json()["data"]["id"])
     assert (keyword.keyword, keyword.account_id, keyword.site_id) == (
         "solar panels",
-        tenant[0].pk,
-        tenant[2].pk,
+        tenant.account.pk,
+        tenant.site.pk,
     )
 
 
 def test_create_a_list_refuses_duplicates_per_row(owner_client, tenant):
-    make_keywords(site=tenant[2], texts=["Solar Panels"])
+    make_keywords(site=tenant.site, texts=["Solar Panels"])
     response = owner_client.post(
-        f"/api/v1/planner/keywords/?site_id={tenant[2].pk}",
+        f"/api/v1/planner/keywords/?site_id={tenant.site.pk}",
         [{"keyword": "solar panels"}, {"keyword": "inverters"}, {"keyword": "INVERTERS"}, {"keyword": ""}],
         format="json",
     )
@@ -35,8 +35,8 @@ def test_create_a_list_refuses_duplicates_per_row(owner_client, tenant):
 
 
 def test_create_a_duplicate_or_invalid_keyword_is_a_400(owner_client, tenant):
-    make_keywords(site=tenant[2], texts=["solar panels"])
-    url = f"/api/v1/planner/keywords/?site_id={tenant[2].pk}"
+    make_keywords(site=tenant.site, texts=["solar panels"])
+    url = f"/api/v1/planner/keywords/?site_id={tenant.site.pk}"
     duplicate = owner_client.post(url, {"keyword": "SOLAR PANELS"}, format="json")
     bad = owner_client.post(url, {"keyword": "x", "difficulty": 101, "intent": "nope"}, format="json")
     assert duplicate.status_code == 400 and duplicate.json()["code"] == "duplicate_keyword"
@@ -44,8 +44,8 @@ def test_create_a_duplicate_or_invalid_keyword_is_a_400(owner_client, tenant):
 
 
 def test_list_filters_search_and_ordering(owner_client, tenant):
-    make_keywords(site=tenant[2], texts=["solar panels", "solar inverter", "wind turbine"])
-    base = f"/api/v1/planner/keywords/?site_id={tenant[2].pk}"
+    make_keywords(site=tenant.site, texts=["solar panels", "solar inverter", "wind turbine"])
+    base = f"/api/v1/planner/keywords/?site_id={tenant.site.pk}"
     searched = owner_client.get(base + "&search=solar&ordering=-keyword").json()["results"]
     assert [row["keyword"] for row in searched] == ["solar panels", "solar inverter"]
     assert owner_client.get(base + "&status=mapped").json()["count"] == 0
@@ -53,7 +53,7 @@ def test_list_filters_search_and_ordering(owner_client, tenant):
 
 
 def test_patch_and_delete_keyword(owner_client, tenant):
-    first, second = make_keywords(site=tenant[2], texts=["solar panels", "wind turbine"])
+    first, second = make_keywords(site=tenant.site, texts=["solar panels", "wind turbine"])
     patched = owner_client.patch(
         f"/api/v1/planner/keywords/{first.pk}/", {"disabled": True, "volume": 9}, format="json"
     )

@@ -14,7 +14,7 @@ def upload(client, site, data: bytes, name="keywords.csv"):
 
 
 def test_import_reports_each_bad_line_by_number_and_keeps_the_good_ones(owner_client, tenant):
-    site = tenant[2]
+    site = tenant.site
     make_keywords(site=site, texts=["Existing Keyword"])
     data = (
         b"keyword,volume,difficulty,intent,notes\n"  # line 1
@@ -45,39 +45,39 @@ def test_import_reports_each_bad_line_by_number_and_keeps_the_good_ones(owner_cl
 
 
 def test_import_without_a_header_is_refused(owner_client, tenant):
-    response = upload(owner_client, tenant[2], b"coffee grinder,1200,35,commercial\n")
+    response = upload(owner_client, tenant.site, b"coffee grinder,1200,35,commercial\n")
     assert response.status_code == 400
     assert response.json()["code"] == "missing_header"
     assert not Keyword.objects.exists()
 
 
 def test_import_of_an_empty_file_is_refused(owner_client, tenant):
-    response = upload(owner_client, tenant[2], b"")
+    response = upload(owner_client, tenant.site, b"")
     assert response.status_code == 400
 
 
 def test_import_of_a_non_utf8_file_is_refused(owner_client, tenant):
-    response = upload(owner_client, tenant[2], "keyword\ncafé crème\n".encode("latin-1"))
+    response = upload(owner_client, tenant.site, "keyword\ncafé crème\n".encode("latin-1"))
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_encoding"
     assert not Keyword.objects.exists()
 
 
 def test_import_accepts_a_utf8_bom(owner_client, tenant):
-    body = upload(owner_client, tenant[2], "\ufeffkeyword\ncafé crème\n".encode()).json()["data"]
+    body = upload(owner_client, tenant.site, "\ufeffkeyword\ncafé crème\n".encode()).json()["data"]
     assert body == {"created": 1, "skipped": 0, "errors": []}
 
 
 def test_import_of_a_file_over_5_mb_is_refused(owner_client, tenant):
     data = b"keyword\n" + b"x" * (5 * 1024 * 1024)
-    response = upload(owner_client, tenant[2], data)
+    response = upload(owner_client, tenant.site, data)
     assert response.status_code == 400
     assert response.json()["code"] == "file_too_large"
     assert not Keyword.objects.exists()
 
 
 def test_import_without_a_file_is_a_validation_error(owner_client, tenant):
-    response = owner_client.post(f"/api/v1/planner/keywords/import_csv/?site_id={tenant[2].pk}", {})
+    response = owner_client.post(f"/api/v1/planner/keywords/import_csv/?site_id={tenant.site.pk}", {})
     assert response.status_code == 400
     assert "file" in response.json()["errors"]
 
@@ -90,5 +90,5 @@ def test_import_keywords_command(tenant, tmp_path):
     path = tmp_path / "k.csv"
     path.write_text("keyword,volume\nsolar panels,500\nsolar panels,1\n")
     out = StringIO()
-    call_command("import_keywords", "--site", str(tenant[2].pk), str(path), stdout=out)
+    call_command("import_keywords", "--site", str(tenant.site.pk), str(path), stdout=out)
     assert '"created": 1' in out.getvalue() and '"line": 3' in out.getvalue()

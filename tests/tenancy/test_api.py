@@ -37,7 +37,7 @@ def test_register_refuses_a_taken_email_and_a_weak_password(tenant):
     client = APIClient()
     taken = client.post(
         "/api/v1/auth/register/",
-        {"email": tenant[1].email, "password": PASSWORD, "account_name": "X"},
+        {"email": tenant.owner.email, "password": PASSWORD, "account_name": "X"},
         format="json",
     )
     weak = client.post(
@@ -51,7 +51,7 @@ def test_register_refuses_a_taken_email_and_a_weak_password(tenant):
 
 def test_login_with_a_wrong_password_is_401(tenant):
     response = APIClient().post(
-        "/api/v1/auth/login/", {"email": tenant[1].email, "password": "wrong-password"}, format="json"
+        "/api/v1/auth/login/", {"email": tenant.owner.email, "password": "wrong-password"}, format="json"
     )
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
@@ -69,14 +69,14 @@ def test_sites_are_scoped_to_the_account(owner_client, tenant, other_tenant):
     assert created.status_code == 201
     assert created.json()["data"]["is_active"] is True
     names = [site["name"] for site in owner_client.get("/api/v1/auth/sites/").json()["data"]]
-    assert names == [tenant[2].name, "Blog"]
-    assert owner_client.get(f"/api/v1/auth/sites/{other_tenant[2].pk}/").status_code == 404
-    assert owner_client.patch(f"/api/v1/auth/sites/{other_tenant[2].pk}/", {"name": "x"}).status_code == 404
-    assert owner_client.delete(f"/api/v1/auth/sites/{other_tenant[2].pk}/").status_code == 404
+    assert names == [tenant.site.name, "Blog"]
+    assert owner_client.get(f"/api/v1/auth/sites/{other_tenant.site.pk}/").status_code == 404
+    assert owner_client.patch(f"/api/v1/auth/sites/{other_tenant.site.pk}/", {"name": "x"}).status_code == 404
+    assert owner_client.delete(f"/api/v1/auth/sites/{other_tenant.site.pk}/").status_code == 404
 
 
 def test_duplicate_site_name_is_a_400(owner_client, tenant):
-    response = owner_client.post("/api/v1/auth/sites/", {"name": tenant[2].name.upper()}, format="json")
+    response = owner_client.post("/api/v1/auth/sites/", {"name": tenant.site.name.upper()}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"]["name"]
 

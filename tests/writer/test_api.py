@@ -1,5 +1,6 @@
 import pytest
 
+from tests.factories import make_content
 from writer.models import Content
 
 pytestmark = pytest.mark.django_db
@@ -7,13 +8,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contents(tenant):
-    account, _, site = tenant
-    return [Content.objects.create(account=account, site=site, title=f"Article {n}") for n in range(3)]
+    return [make_content(site=tenant.site, title=f"Article {n}") for n in range(3)]
 
 
 def test_bulk_update_status_moves_drafts_to_review(editor_client, tenant, contents):
     response = editor_client.post(
-        f"/api/v1/writer/content/bulk_update_status/?site_id={tenant[2].pk}",
+        f"/api/v1/writer/content/bulk_update_status/?site_id={tenant.site.pk}",
         {"ids": [contents[0].pk, contents[1].pk], "status": "review"},
         format="json",
     )
@@ -27,7 +27,7 @@ def test_bulk_update_status_moves_drafts_to_review(editor_client, tenant, conten
 
 def test_draft_cannot_jump_to_published(editor_client, tenant, contents):
     response = editor_client.post(
-        f"/api/v1/writer/content/bulk_update_status/?site_id={tenant[2].pk}",
+        f"/api/v1/writer/content/bulk_update_status/?site_id={tenant.site.pk}",
         {"ids": [contents[0].pk], "status": "published"},
         format="json",
     )

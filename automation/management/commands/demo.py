@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
-from automation import services
 from automation.management.commands.run_automation import show
+from automation.services import AutomationService
 from billing.management.commands.seed_demo_account import DEMO_EMAIL, DEMO_PASSWORD, demo_user_ensure
 from planner.services import keyword_import_csv
 from tenancy.models import Site
@@ -34,9 +34,11 @@ class Command(BaseCommand):
         site = self.make_site()
         imported = keyword_import_csv(site=site, data=options["csv"].read_bytes())
         self.stdout.write(f"Imported {imported['created']} keywords into site {site.pk} ({site.name}).")
-        config = services.config_get_or_create(site=site)
-        services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
-        run = services.start_automation(site=site)
+        config = AutomationService.get_config(site=site)
+        AutomationService.update_config(
+            config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0}
+        )
+        run = AutomationService.start_automation(site=site)
         run.refresh_from_db()
         show(run, self.stdout.write)
         articles = self.export_articles(site)

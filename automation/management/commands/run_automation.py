@@ -2,8 +2,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from automation import selectors, services
+from automation import selectors
 from automation.models import AutomationRun
+from automation.services import AutomationService
 from automation.stages import STAGES
 from igny8.errors import ApplicationError
 from tenancy.models import Site
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         if site is None:
             raise CommandError(f"No site with id {options['site']}.")
         try:
-            run = services.start_automation(site=site)
+            run = AutomationService.start_automation(site=site)
         except ApplicationError as error:
             raise CommandError(error.message) from None
         self.stdout.write(f"Started {run.run_id}")

@@ -1,6 +1,6 @@
 """A local server that speaks the OpenAI HTTP API, for tests, benchmarks and keyless rehearsals.
 
-    python -m ai.fake_server --port 8765 [--latency-ms 200] [--error-rate 0.1] [--malformed-rate 0.05]
+    python -m devtools.openai_server --port 8765 [--latency-ms 200] [--error-rate 0.1] [--malformed-rate 0.05]
 
 Answers chat completions that ask for Structured Outputs with content built by `ai.offline` from
 the prompt's input block, and image generations with placeholder PNGs. Knobs simulate latency,
@@ -13,12 +13,14 @@ import base64
 import contextlib
 import json
 import random
+import re
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ai import offline
+from ai.specs import SPECS
 
 DEFAULT_KNOBS = {
     "latency_ms": 0,
@@ -34,6 +36,15 @@ DEFAULT_KNOBS = {
     "respond_next": [],
 }
 MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3"]
+
+
+_JSON_BLOCK = re.compile(r"```json\s*(.*?)```", re.DOTALL)
+
+
+def extract_input(prompt: str) -> dict:
+    """The input data of a prompt: its last fenced ```json block (how the specs render their input)."""
+    blocks = _JSON_BLOCK.findall(prompt or "")
+    return json.loads(blocks[-1]) if blocks else {}
 
 
 def _schema_value(schema: dict):
@@ -259,8 +270,8 @@ class FakeOpenAIServer:
                     data = plan["answer"]
                 else:
                     try:
-                        data = offline.answer(schema.get("name", ""), offline.extract_input(prompt))
-                    except (ValueError, json.JSONDecodeError):
+                        data = SPECS[schema.get("name", "")].offline_answer(extract_input(prompt))
+                    except (KeyError, TypeError, ValueError):
                         data = _schema_value(schema.get("schema", {"type": "object"}))
                 content = json.dumps(data)
                 if plan["malformed"]:

@@ -1,0 +1,32 @@
+"""Enqueues the run tasks by name, so services and the watchdog need not import the tasks module."""
+
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
+
+from igny8.celery import app
+from igny8.errors import ServiceUnavailable
+
+RUN_TASK = "automation.run_automation_task"
+RESUME_TASK = "automation.resume_automation_task"
+QUEUE_ERRORS = (BrokerError, RedisError, OSError)
+
+
+def queue_check() -> None:
+    """Fail fast (before any run exists) when the broker is down."""
+    if app.conf.task_always_eager:
+        return
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+    except QUEUE_ERRORS as error:
+        raise ServiceUnavailable(f"The task queue is unavailable ({error}); no run was started.") from None
+
+
+def enqueue(task_name: str, *, run_pk: int) -> None:
+    """Send a run task; raises one of QUEUE_ERRORS when the broker refuses it."""
+    if app.conf.task_always_eager:
+        # The embedded default runs the task in-process, which needs its registered function.
+        app.loader.import_default_modules()
+        app.tasks[task_name].apply_async(args=[run_pk])
+    else:
+        app.send_task(task_name, args=[run_pk])

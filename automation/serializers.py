@@ -88,10 +88,6 @@ class LogParamsSerializer(RunParamsSerializer):
     stage = serializers.IntegerField(min_value=1, max_value=7, required=False)
 
 
-class ProcessingParamsSerializer(SiteParamsSerializer):
-    run_id = serializers.CharField(max_length=80, required=False)
-
-
 class LogEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = AutomationLogEntry

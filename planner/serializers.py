@@ -37,11 +37,6 @@ class KeywordUpdateSerializer(serializers.Serializer):
     disabled = serializers.BooleanField(required=False)
 
 
-class KeywordBulkResultSerializer(serializers.Serializer):
-    created = KeywordSerializer(many=True)
-    errors = serializers.ListField(child=serializers.DictField())
-
-
 class CsvImportSerializer(serializers.Serializer):
     file = serializers.FileField()
 
@@ -91,7 +86,3 @@ class ContentIdeaSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "site", "keyword_cluster", "keywords", "status", "created_at", "updated_at"]
-
-
-class IdsSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)

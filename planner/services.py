@@ -22,7 +22,6 @@ from planner.models import (
 from tenancy.models import Site
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
-CSV_COLUMNS = ("keyword", "volume", "difficulty", "intent")
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,19 @@ def test_site_endpoints_need_a_site_of_the_callers_account(path, owner_client, o
 
 
 @pytest.mark.django_db
-def test_config_is_created_on_first_read_and_validated_on_update(owner_client, site_id):
+def test_config_is_created_with_defaults_on_first_read(owner_client, site_id):
     config = owner_client.get(f"{BASE}/config/?site_id={site_id}").json()["data"]
-    assert (config["stage_1_batch_size"], config["within_stage_delay"], config["images_per_content"]) == (
+    # pipeline_site sets the delays to 0; the rest are the defaults.
+    assert (config["stage_1_batch_size"], config["stage_2_batch_size"], config["images_per_content"]) == (
         20,
-        0,
+        1,
         3,
     )
+    assert config["within_stage_delay"] == 0
+
+
+@pytest.mark.django_db
+def test_update_config_refuses_invalid_values_naming_each_field(owner_client, site_id):
     bad = owner_client.patch(
         f"{BASE}/update_config/?site_id={site_id}",
         {
@@ -54,6 +60,10 @@ def test_config_is_created_on_first_read_and_validated_on_update(owner_client, s
         "frequency",
         "scheduled_time",
     }
+
+
+@pytest.mark.django_db
+def test_update_config_schedules_the_next_run_and_ignores_read_only_fields(owner_client, site_id):
     good = owner_client.patch(
         f"{BASE}/update_config/?site_id={site_id}",
         {

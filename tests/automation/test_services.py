@@ -16,6 +16,7 @@ from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
 from tests.factories import make_account, make_keywords
+from tests.waiting import wait_for
 from writer.models import Content, Image, Task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
@@ -237,10 +238,11 @@ def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site,
     heartbeat = Heartbeat(run, token)
     heartbeat.start()
     try:
-        wait = timezone.now() + datetime.timedelta(seconds=5)
-        while AutomationRun.objects.get(pk=run.pk).heartbeat_at == claimed_at and timezone.now() < wait:
-            pass
-        assert AutomationRun.objects.get(pk=run.pk).heartbeat_at > claimed_at
+        wait_for(
+            lambda: AutomationRun.objects.get(pk=run.pk).heartbeat_at > claimed_at,
+            timeout=5,
+            what="a heartbeat",
+        )
         AutomationRun.objects.filter(pk=run.pk).update(fencing_token=token + 1)
         heartbeat.join(timeout=5)
         assert heartbeat.fenced.is_set()

@@ -10,6 +10,8 @@ import pytest
 import redis
 from django.conf import settings
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,16 +50,17 @@ class Worker:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            self.log.seek(0)
-            if "ready." in self.log.read():
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
+        wait_for(self.ready_or_exited, timeout=30, what="the Celery worker to start")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited at start:\n{self.read_log()[-3000:]}")
+        return self
+
+    def read_log(self) -> str:
         self.log.seek(0)
-        raise RuntimeError(f"the Celery worker did not start:\n{self.log.read()[-3000:]}")
+        return self.log.read()
+
+    def ready_or_exited(self) -> bool:
+        return self.process.poll() is not None or "ready." in self.read_log()
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -73,10 +76,6 @@ class Worker:
                 self.kill()
         if self.log:
             self.log.close()
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
 
 
 def worker_env(openai_server) -> dict:

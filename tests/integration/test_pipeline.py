@@ -1,9 +1,10 @@
 """Runs through the API, executed by a real Celery worker, against the local OpenAI-compatible server."""
 
 import json
-import time
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.cache import cache
 
 from ai.models import AITaskLog
@@ -12,9 +13,11 @@ from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
 from automation.watchdog import recover_stale_runs
 from billing.models import CreditTransaction
+from igny8.celery import app as celery_app
 from planner.models import Keyword
 from tests.conftest import client_for
 from tests.factories import make_account, make_keywords
+from tests.waiting import wait_for
 from writer.models import Content, Image, Task
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -50,16 +53,6 @@ def setup_site(*, credits=100_000, **config):
     fields = {"within_stage_delay": 0, "between_stage_delay": 0, **config}
     assert client.patch(f"{BASE}/update_config/?site_id={site.pk}", fields, format="json").status_code == 200
     return account, site, client
-
-
-def wait_for(condition, *, timeout=90, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_run(client, site) -> str:
@@ -160,7 +153,11 @@ def test_pause_in_stage_4_then_resume_completes_without_double_charges(fake_open
     assert run.stage_4_result["partial"] is True
     made_while_paused = Content.objects.filter(site=site).count()
     assert made_while_paused < Task.objects.filter(site=site).count()
-    time.sleep(1)
+    # The executor has left (it logs so after its last commit); nothing more is written while paused.
+    wait_for(
+        lambda: AutomationLogEntry.objects.filter(run=run, message__startswith="Executor stopped").exists(),
+        what="the executor's exit",
+    )
     assert Content.objects.filter(site=site).count() == made_while_paused
 
     fake_openai.configure(latency_ms=0)
@@ -257,3 +254,15 @@ def test_manual_action_runs_on_the_worker_and_reports_its_result(fake_openai, wo
     assert other.get(f"/api/v1/ai/tasks/{task_id}/").status_code == 404
     logs = client.get(f"/api/v1/ai/logs/?site_id={site.pk}").json()
     assert logs["count"] == 1 and logs["results"][0]["celery_task_id"] == task_id
+
+
+def test_continue_automation_task_enqueued_by_name_runs_a_stranded_run(fake_openai, start_worker):
+    account, site, client = setup_site()
+    run_id = start_run(client, site)
+    # The run's own message is lost (a broker without persistence, restarted before any worker took it).
+    assert redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("automation") == 1
+    celery_app.send_task("automation.continue_automation_task", args=[run_of(run_id).pk])
+    start_worker()
+    run = wait_until_ended(run_id)
+    assert run.status == "completed", run.error_message
+    assert_exactly_once(site, run)

@@ -113,7 +113,9 @@ def _check_queue() -> None:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
     except QUEUE_ERRORS as error:
-        raise ServiceUnavailable(f"The task queue is unavailable ({error}); no run was started.") from None
+        # The detail names the broker's host and port: for the log, never for the client.
+        logger.warning("task queue unavailable: %s", error)
+        raise ServiceUnavailable("The task queue is unavailable; no run was started.") from None
 
 
 def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
@@ -135,7 +137,8 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
         if not lock_acquire(site_id=site.pk, run_id=run_id):
             raise RunActive("An automation run is already starting or running for this site.")
     except RedisError as error:
-        raise ServiceUnavailable(f"The lock store is unavailable ({error}).") from None
+        logger.warning("lock store unavailable: %s", error)
+        raise ServiceUnavailable("The lock store is unavailable.") from None
     try:
         if active_run(site=site) is not None:
             raise RunActive()
@@ -174,7 +177,12 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     try:
         _enqueue(run_automation_task, run)
     except QUEUE_ERRORS as error:
-        run_finish(run=run, status=RunStatus.FAILED, error=f"Could not enqueue the run: {error}")
+        logger.warning("could not enqueue run %s: %s", run.run_id, error)
+        run_finish(
+            run=run,
+            status=RunStatus.FAILED,
+            error="Could not enqueue the run: the task queue is unavailable.",
+        )
         raise ServiceUnavailable("The task queue is unavailable; the run was marked failed.") from None
     run.refresh_from_db()
     return run
@@ -228,7 +236,10 @@ def run_resume(*, run: AutomationRun) -> AutomationRun:
     except QUEUE_ERRORS as error:
         AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
         lock_release(site_id=run.site_id, run_id=run.run_id)
-        AutomationLogger(run).error(f"Resume could not be enqueued ({error}); the run stays paused.")
+        logger.warning("could not enqueue the resume of run %s: %s", run.run_id, error)
+        AutomationLogger(run).error(
+            "Resume could not be enqueued (task queue unavailable); the run stays paused."
+        )
         raise ServiceUnavailable("The task queue is unavailable; the run stays paused.") from None
     run.refresh_from_db()
     return run

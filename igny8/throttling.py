@@ -21,7 +21,8 @@ def submitted_email(request) -> str:
     data = getattr(request, "data", None)
     if data is None:
         data = request.POST
-    email = data.get("email") if hasattr(data, "get") else None
+    # The API's body names it `email`; Django's login form, `username`.
+    email = (data.get("email") or data.get("username")) if hasattr(data, "get") else None
     return email.strip().lower()[:254] if isinstance(email, str) else ""
 
 

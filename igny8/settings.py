@@ -166,6 +166,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["igny8.throttling.UserRateThrottle"],
+    # Client address for throttles: the peer, or the entry this many proxies back in X-Forwarded-For.
+    # Never the raw header by default, which any client can forge to escape the limits.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     # Rates as "number/period"; each overridable by THROTTLE_RATE_<SCOPE>, e.g. THROTTLE_RATE_LOGIN=5/minute.
     "DEFAULT_THROTTLE_RATES": {
         scope: os.environ.get(f"THROTTLE_RATE_{scope.upper()}", default)

@@ -2,6 +2,7 @@ import math
 
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -184,9 +185,14 @@ class AccountUserViewSet(
         return success(AccountUserSerializer(user).data, message="User deactivated")
 
 
+class DashboardLoginForm(AuthenticationForm):
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": "Email or password is incorrect."}
+
+
 class DashboardLoginView(auth_views.LoginView):
     """Django's login page under the same login throttles as the API's login."""
 
+    authentication_form = DashboardLoginForm
     throttle_classes = [AuthIPThrottle, LoginThrottle]
 
     def post(self, request, *args, **kwargs):

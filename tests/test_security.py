@@ -191,6 +191,15 @@ def test_login_is_throttled_per_address_and_email_even_for_the_right_password(te
         "/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
     )
     assert dashboard.status_code == 429 and int(dashboard["Retry-After"]) > 0
+    assert b"Too many login attempts" in dashboard.content
+    spoofed = APIClient().post(
+        "/api/v1/auth/login/",
+        {"email": email, "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR="192.0.2.55",
+    )
+    assert_throttled(spoofed)
     assert login(email, PASSWORD, address="198.51.100.9").status_code == 200
     assert login("someone-else@example.com", "wrong-password-1").status_code == 401
 

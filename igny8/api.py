@@ -5,7 +5,7 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
@@ -135,6 +135,10 @@ def _exception_response(exc, context):
         exc = RequestTooLarge(
             f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
         )
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, and the like: the client's fault, not a bug of ours.
+        logger.warning("suspicious request refused: %s", exc)
+        exc = ApplicationError(str(exc), code="bad_request")
     if isinstance(exc, ValidationFailed):
         errors = exc.errors or None
         return Response(error_body(exc.message, exc.code, errors), status=exc.status_code)

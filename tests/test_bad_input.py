@@ -42,6 +42,16 @@ def test_form_body_over_the_upload_limit_is_a_413(tenant):
     assert_error_envelope(response, 413, "request_too_large")
 
 
+def test_a_form_body_with_too_many_fields_is_a_400(tenant):
+    fields = "&".join(f"field{number}=x" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = APIClient().post(
+        "/api/v1/auth/login/",
+        data=f"email=a%40example.com&password=x&{fields}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error_envelope(response, 400, "bad_request")
+
+
 @pytest.mark.parametrize("depth", [33, 100_000])
 def test_deeply_nested_json_is_a_400_parse_error(owner_client, tenant, depth):
     nested = "[" * depth + "]" * depth

@@ -1,5 +1,7 @@
 """Enqueues the run tasks by name, so services and the watchdog need not import the tasks module."""
 
+import logging
+
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
@@ -9,6 +11,7 @@ from igny8.errors import ServiceUnavailable
 RUN_TASK = "automation.run_automation_task"
 RESUME_TASK = "automation.resume_automation_task"
 QUEUE_ERRORS = (BrokerError, RedisError, OSError)
+logger = logging.getLogger(__name__)
 
 
 def queue_check() -> None:
@@ -19,7 +22,9 @@ def queue_check() -> None:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
     except QUEUE_ERRORS as error:
-        raise ServiceUnavailable(f"The task queue is unavailable ({error}); no run was started.") from None
+        # The detail names the broker's host and port: for the log, never for the client.
+        logger.warning("task queue unavailable: %s", error)
+        raise ServiceUnavailable("The task queue is unavailable; no run was started.") from None
 
 
 def enqueue(task_name: str, *, run_pk: int) -> None:

@@ -92,7 +92,10 @@ def execute_run(*, run_pk: int) -> str:
         return "not_claimed"
     run = AutomationRun.objects.select_related("site__account").get(pk=run_pk)
     lock_extend(site_id=run.site_id, run_id=run.run_id)
-    heartbeat = None if settings.CELERY_TASK_ALWAYS_EAGER else Heartbeat(run, token)
+    # In-process (eager, or inside a caller's transaction) no other executor can take the run over,
+    # and a heartbeat thread could not see the caller's uncommitted run.
+    in_process = settings.CELERY_TASK_ALWAYS_EAGER or connection.in_atomic_block
+    heartbeat = None if in_process else Heartbeat(run, token)
     if heartbeat:
         heartbeat.start()
     executor = RunExecutor(run, token, heartbeat)

@@ -105,7 +105,8 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
         if not lock_acquire(site_id=site.pk, run_id=run_id):
             raise RunActive("An automation run is already starting or running for this site.")
     except RedisError as error:
-        raise ServiceUnavailable(f"The lock store is unavailable ({error}).") from None
+        logger.warning("lock store unavailable: %s", error)
+        raise ServiceUnavailable("The lock store is unavailable.") from None
     try:
         if active_run(site=site) is not None:
             raise RunActive()
@@ -144,7 +145,12 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     try:
         enqueue(RUN_TASK, run_pk=run.pk)
     except QUEUE_ERRORS as error:
-        run_finish(run=run, status=RunStatus.FAILED, error=f"Could not enqueue the run: {error}")
+        logger.warning("could not enqueue run %s: %s", run.run_id, error)
+        run_finish(
+            run=run,
+            status=RunStatus.FAILED,
+            error="Could not enqueue the run: the task queue is unavailable.",
+        )
         raise ServiceUnavailable("The task queue is unavailable; the run was marked failed.") from None
     run.refresh_from_db()
     return run
@@ -194,7 +200,10 @@ def run_resume(*, run: AutomationRun) -> AutomationRun:
     except QUEUE_ERRORS as error:
         AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
         lock_release(site_id=run.site_id, run_id=run.run_id)
-        AutomationLogger(run).error(f"Resume could not be enqueued ({error}); the run stays paused.")
+        logger.warning("could not enqueue the resume of run %s: %s", run.run_id, error)
+        AutomationLogger(run).error(
+            "Resume could not be enqueued (task queue unavailable); the run stays paused."
+        )
         raise ServiceUnavailable("The task queue is unavailable; the run stays paused.") from None
     run.refresh_from_db()
     return run

@@ -12,6 +12,7 @@ from billing.selectors import credits_balance
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
 
+MAX_BALANCE = 2**31 - 1
 DEFAULT_COST_BY_OPERATION = {row[0]: {"credits": row[1], "per_quantity": row[2]} for row in DEFAULT_COSTS}
 
 
@@ -112,7 +113,16 @@ def credits_grant(*, account: Account, amount: int, description: str = "", refer
         raise ValidationFailed(
             "amount must be a positive number of credits.", errors={"amount": ["Must be > 0."]}
         )
-    Account.objects.filter(pk=account.pk).update(credits=F("credits") + amount)
+    # The balance is a PostgreSQL integer: refuse a grant that would overflow it instead of failing in SQL.
+    headroom = MAX_BALANCE - amount
+    if headroom < 0 or not Account.objects.filter(pk=account.pk, credits__lte=headroom).update(
+        credits=F("credits") + amount
+    ):
+        raise ValidationFailed(
+            f"amount would take the balance over the maximum of {MAX_BALANCE} credits.",
+            code="balance_limit",
+            errors={"amount": [f"The balance may not exceed {MAX_BALANCE}."]},
+        )
     balance = credits_balance(account_id=account.pk)
     ledger = CreditTransaction.objects.create(
         account_id=account.pk,

@@ -1,8 +1,11 @@
 """API conventions: the success, list and error envelopes, pagination and the exception handler."""
 
 import logging
+import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
@@ -14,7 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from igny8.errors import ApplicationError, ValidationFailed
+from igny8.errors import ApplicationError, RequestTooLarge, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +117,28 @@ _DRF_CODES = {
 }
 
 
+# A 401 names the scheme the API expects (RFC 7235), whichever authenticator refused.
+WWW_AUTHENTICATE = 'Bearer realm="api"'
+
+
 def exception_handler(exc, context):
     """Every error leaves the API as the error envelope; unexpected ones as a bare 500."""
+    response = _exception_response(exc, context)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or WWW_AUTHENTICATE
+    return response
+
+
+def _exception_response(exc, context):
     headers = {}
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(
+            f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, and the like: the client's fault, not a bug of ours.
+        logger.warning("suspicious request refused: %s", exc)
+        exc = ApplicationError(str(exc), code="bad_request")
     if isinstance(exc, ValidationFailed):
         errors = exc.errors or None
         return Response(error_body(exc.message, exc.code, errors), status=exc.status_code)
@@ -140,7 +162,7 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, exceptions.APIException):
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+            headers["Retry-After"] = str(math.ceil(exc.wait))
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
         detail = exc.detail if isinstance(exc.detail, str) else _first_message(exc.detail)
         return Response(error_body(str(detail), code), status=exc.status_code, headers=headers)
@@ -157,15 +179,25 @@ def exception_handler(exc, context):
     return Response(error_body("Internal server error.", "server_error"), status=500)
 
 
-def _json_error(request, message: str, code: str, status_code: int) -> JsonResponse:
-    body = error_body(message, code)
+def json_error(
+    request, message: str, code: str, status_code: int, errors: dict | None = None
+) -> JsonResponse:
+    """The error envelope outside DRF's views (middleware, Django's error handlers)."""
+    body = error_body(message, code, errors)
     body["request_id"] = getattr(request, "request_id", None)
     return JsonResponse(body, status=status_code)
 
 
+def handler400(request, exception=None):
+    # Django answers here for a disallowed Host header and other suspicious requests.
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(request, "The request body is too large.", "request_too_large", 413)
+    return json_error(request, "Bad request.", "bad_request", 400)
+
+
 def handler404(request, exception=None):
-    return _json_error(request, "Not found.", "not_found", 404)
+    return json_error(request, "Not found.", "not_found", 404)
 
 
 def handler500(request):
-    return _json_error(request, "Internal server error.", "server_error", 500)
+    return json_error(request, "Internal server error.", "server_error", 500)

@@ -38,3 +38,9 @@ class ServiceUnavailable(ApplicationError):
     status_code = 503
     code = "service_unavailable"
     default_message = "A backing service is unavailable. Try again shortly."
+
+
+class RequestTooLarge(ApplicationError):
+    status_code = 413
+    code = "request_too_large"
+    default_message = "The request body is too large."

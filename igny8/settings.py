@@ -12,6 +12,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -38,14 +40,24 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 EMBEDDED = not DATABASE_URL
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not EMBEDDED:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. It is required whenever DATABASE_URL is set (production mode)."
-        )
-    SECRET_KEY = "embedded-default-insecure-key-for-local-demo-only"
+if EMBEDDED:
+    SECRET_KEY = SECRET_KEY or EMBEDDED_DEMO_KEY
+elif problem := secret_key_problem(SECRET_KEY):
+    raise ImproperlyConfigured(f"{problem} {GENERATE_HINT}")
 
 DEBUG = env_bool("DEBUG", EMBEDDED)
+
+# HTTPS hardening, switched on by the deployment (behind a TLS proxy set SECURE_PROXY_SSL_HEADER=1).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The OpenAPI schema and Swagger UI are public in the embedded default, behind login in production.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", EMBEDDED)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -59,6 +71,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "rest_framework_simplejwt.token_blacklist",
     "tenancy",
     "billing",
     "planner",
@@ -69,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "igny8.middleware.RequestIDMiddleware",
+    "igny8.middleware.QueryTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,10 +155,31 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["igny8.permissions.RolePermission"],
+    # The browsable API only while debugging: in production it is an HTML form surface nobody needs.
     "DEFAULT_RENDERER_CLASSES": [
         "igny8.api.EnvelopeRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "igny8.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["igny8.throttling.UserRateThrottle"],
+    # Client address for throttles: the peer, or the entry this many proxies back in X-Forwarded-For.
+    # Never the raw header by default, which any client can forge to escape the limits.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    # Rates as "number/period"; each overridable by THROTTLE_RATE_<SCOPE>, e.g. THROTTLE_RATE_LOGIN=5/minute.
+    "DEFAULT_THROTTLE_RATES": {
+        scope: os.environ.get(f"THROTTLE_RATE_{scope.upper()}", default)
+        for scope, default in {
+            "user": "1200/minute",
+            "auth_ip": "60/minute",
+            "login": "10/minute",
+            "register": "20/hour",
+            "password": "10/hour",
+        }.items()
+    },
     "DEFAULT_PAGINATION_CLASS": "igny8.api.EnvelopePagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -174,6 +209,10 @@ SPECTACULAR_SETTINGS = {
 SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
+    # A password change invalidates access tokens at once (they carry a hash of the password);
+    # refresh tokens are revoked through the blacklist.
+    "CHECK_REVOKE_TOKEN": True,
+    "CHECK_USER_IS_ACTIVE": True,
 }
 
 # Celery: the Redis broker in production and tests; eager only in the embedded default.

@@ -1,22 +1,27 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ai import urls as ai_urls
 from automation import pages as automation_pages
+from igny8.docs import SchemaView, SwaggerView
+from tenancy import views as tenancy_views
 
+handler400 = "igny8.api.handler400"
 handler404 = "igny8.api.handler404"
 handler500 = "igny8.api.handler500"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", automation_pages.dashboard, name="dashboard"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("login/", tenancy_views.DashboardLoginView.as_view(), name="login"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path(
+        "api/docs/",
+        SwaggerView.as_view(url_name="schema"),
+        name="swagger-ui",
+    ),
     path("api/v1/auth/", include("tenancy.urls")),
     path("api/v1/billing/", include("billing.urls")),
     path("api/v1/planner/", include(ai_urls.planner_actions)),

@@ -29,12 +29,13 @@ class KeywordInputSerializer(serializers.Serializer):
     intent = serializers.ChoiceField(choices=Intent.choices, required=False, default=Intent.INFORMATIONAL)
 
 
-class KeywordUpdateSerializer(serializers.Serializer):
-    keyword = serializers.CharField(max_length=255, required=False)
-    volume = serializers.IntegerField(min_value=0, required=False)
-    difficulty = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    intent = serializers.ChoiceField(choices=Intent.choices, required=False)
-    disabled = serializers.BooleanField(required=False)
+class KeywordUpdateSerializer(serializers.ModelSerializer):
+    # A model serializer, so each integer is bounded by its column's range (an out-of-range
+    # volume is a 400, not a database error).
+    class Meta:
+        model = Keyword
+        fields = ["keyword", "volume", "difficulty", "intent", "disabled"]
+        extra_kwargs = {name: {"required": False} for name in fields}
 
 
 class CsvImportSerializer(serializers.Serializer):

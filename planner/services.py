@@ -8,6 +8,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, Lower
 
 from igny8.errors import ValidationFailed
+from igny8.text import has_visible_characters, text_problem
 from planner.models import (
     Cluster,
     ClusterStatus,
@@ -54,6 +55,10 @@ def keyword_row_parse(raw: Mapping) -> KeywordRow:
     keyword = normalize_keyword(raw.get("keyword") or "")
     if not keyword:
         raise ValueError("keyword is empty")
+    if problem := text_problem(keyword):
+        raise ValueError(f"keyword {problem}")
+    if not has_visible_characters(keyword):
+        raise ValueError("keyword has no visible characters")
     if len(keyword) > 255:
         raise ValueError("keyword is longer than 255 characters")
     intent = str(raw.get("intent") or "").strip().lower() or Intent.INFORMATIONAL
@@ -152,6 +157,12 @@ def csv_size_check(*, size: int) -> None:
         )
 
 
+def _csv_error_message(error: csv.Error) -> str:
+    if "unexpected end of data" in str(error):
+        return "a quoted field starts on this line and is never closed"
+    return f"not valid CSV: {error}"
+
+
 def keyword_import_csv(*, site: Site, data: bytes) -> dict:
     """Import a CSV of keywords: `{created, skipped, errors: [{line, error}]}`.
 
@@ -167,18 +178,38 @@ def keyword_import_csv(*, site: Site, data: bytes) -> dict:
             f"The file is not UTF-8 text (invalid byte at position {error.start}). Save it as UTF-8 CSV.",
             code="invalid_encoding",
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    # strict: a quote that is never closed is an error on its line, not one giant keyword.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise ValidationFailed(f"The header line is not valid CSV: {error}.", code="missing_header") from None
     columns = [name.strip().lower() for name in header or []]
     if "keyword" not in columns:
         raise ValidationFailed(
             "The first line must be a header naming the columns: keyword,volume,difficulty,intent.",
             code="missing_header",
         )
+    repeated = sorted({name for name in columns if name and columns.count(name) > 1})
+    if repeated:
+        raise ValidationFailed(
+            f"The header names these columns more than once: {', '.join(repeated)}.",
+            code="duplicate_columns",
+            errors={"header": [f"'{name}' appears more than once." for name in repeated]},
+        )
     parsed, errors = [], []
     line = reader.line_num
-    for values in reader:
-        first_line, line = line + 1, reader.line_num
+    while True:
+        first_line = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            line = reader.line_num
+            errors.append({"ref": first_line, "error": _csv_error_message(error)})
+            continue
+        line = reader.line_num
         if not any(value.strip() for value in values):
             continue
         raw = dict(zip(columns, values, strict=False))

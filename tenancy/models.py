@@ -54,6 +54,10 @@ class Site(TimeStampedModel):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def get_by_natural_key(self, username):
+        # Emails are case-insensitive everywhere: API login, dashboard login, admin.
+        return self.get(email__iexact=username)
+
     def create_user(self, email, password=None, **extra):
         if not email:
             raise ValueError("An email address is required.")
@@ -80,6 +84,9 @@ class User(AbstractUser):
     REQUIRED_FIELDS = []
 
     objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_case_insensitive")]
 
     def __str__(self):
         return self.email

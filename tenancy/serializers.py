@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from tenancy.models import Account, Site, User
+from tenancy.models import Account, Role, Site, User
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -17,19 +17,60 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "account", "role", "is_staff"]
 
 
+def email_field():
+    return serializers.EmailField(max_length=254)
+
+
+def password_field():
+    # Never trimmed, exactly like Django's login form, so " secret" is the same password everywhere.
+    return serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+def token_field():
+    return serializers.CharField(max_length=4096)
+
+
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, max_length=128)
+    email = email_field()
+    password = password_field()
     account_name = serializers.CharField(max_length=200)
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, max_length=128)
+    email = email_field()
+    password = password_field()
 
 
 class RefreshSerializer(serializers.Serializer):
+    refresh = token_field()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = password_field()
+    new_password = password_field()
+
+
+class TokenPairOnlySerializer(serializers.Serializer):
+    access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class AccountUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "role", "is_active", "date_joined"]
+        read_only_fields = fields
+
+
+class UserAddSerializer(serializers.Serializer):
+    email = email_field()
+    password = password_field()
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.EDITOR)
+
+
+class UserUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -1,43 +1,52 @@
+import math
+
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from igny8.api import success
 from igny8.errors import ApplicationError
+from igny8.throttling import (
+    AuthIPThrottle,
+    LoginThrottle,
+    PasswordThrottle,
+    RegisterThrottle,
+    UserRateThrottle,
+)
 from tenancy import services
-from tenancy.models import Role, Site
+from tenancy.errors import InvalidCredentials
+from tenancy.models import Role, Site, User
 from tenancy.selectors import sites_for_user
 from tenancy.serializers import (
     AccessTokenSerializer,
     AccountSerializer,
+    AccountUserSerializer,
     LoginSerializer,
     MeSerializer,
+    PasswordChangeSerializer,
     RefreshSerializer,
     RegisterSerializer,
     SiteSerializer,
+    TokenPairOnlySerializer,
     TokenPairSerializer,
+    UserAddSerializer,
     UserSerializer,
+    UserUpdateSerializer,
 )
 
 
-class InvalidCredentials(ApplicationError):
-    status_code = 401
-    code = "invalid_credentials"
-    default_message = "Email or password is incorrect."
-
-
 def _tokens(user) -> dict:
-    refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return services.token_pair_issue(user=user)
 
 
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [AuthIPThrottle, RegisterThrottle]
 
     @extend_schema(request=RegisterSerializer, responses={201: TokenPairSerializer})
     def post(self, request):
@@ -55,6 +64,7 @@ class RegisterView(APIView):
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [AuthIPThrottle, LoginThrottle]
 
     @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer})
     def post(self, request):
@@ -73,18 +83,36 @@ class LoginView(APIView):
 class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [AuthIPThrottle]
 
     @extend_schema(request=RefreshSerializer, responses={200: AccessTokenSerializer})
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            refresh = RefreshToken(serializer.validated_data["refresh"])
-        except TokenError:
-            raise InvalidCredentials(
-                "The refresh token is invalid or expired.", code="token_not_valid"
-            ) from None
-        return success({"access": str(refresh.access_token)})
+        return success({"access": services.token_refresh(refresh=serializer.validated_data["refresh"])})
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RefreshSerializer, responses={200: None})
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.token_revoke(user=request.user, refresh=serializer.validated_data["refresh"])
+        return success(None, message="Logged out")
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserRateThrottle, PasswordThrottle]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairOnlySerializer})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.user_password_change(user=request.user, **serializer.validated_data)
+        return success(tokens, message="Password changed; other sessions were signed out")
 
 
 class MeView(APIView):
@@ -116,3 +144,69 @@ class SiteViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.site_update(site=serializer.instance, **serializer.validated_data)
+
+
+class AccountUserViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """The users of the caller's account, managed by its owners and admins."""
+
+    queryset = User.objects.none()
+    serializer_class = AccountUserSerializer
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    write_role = Role.ADMIN
+    action_roles = {"list": Role.ADMIN, "retrieve": Role.ADMIN}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) or self.request.user.account_id is None:
+            return User.objects.none()
+        return User.objects.filter(account_id=self.request.user.account_id).order_by("id")
+
+    @extend_schema(request=UserAddSerializer, responses={201: AccountUserSerializer})
+    def create(self, request):
+        if request.user.account_id is None:
+            raise ApplicationError("Staff users without an account cannot add users here.")
+        serializer = UserAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_add(actor=request.user, **serializer.validated_data)
+        return success(AccountUserSerializer(user).data, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=UserUpdateSerializer, responses={200: AccountUserSerializer})
+    def partial_update(self, request, pk=None):
+        serializer = UserUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(actor=request.user, user=self.get_object(), **serializer.validated_data)
+        return success(AccountUserSerializer(user).data)
+
+    @extend_schema(request=None, responses={200: AccountUserSerializer})
+    def destroy(self, request, pk=None):
+        user = services.user_update(actor=request.user, user=self.get_object(), is_active=False)
+        return success(AccountUserSerializer(user).data, message="User deactivated")
+
+
+class DashboardLoginForm(AuthenticationForm):
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": "Email or password is incorrect."}
+
+
+class DashboardLoginView(auth_views.LoginView):
+    """Django's login page under the same login throttles as the API's login."""
+
+    authentication_form = DashboardLoginForm
+    throttle_classes = [AuthIPThrottle, LoginThrottle]
+
+    def post(self, request, *args, **kwargs):
+        refused = [
+            throttle
+            for throttle in (cls() for cls in self.throttle_classes)
+            if not throttle.allow_request(request, self)
+        ]
+        if not refused:
+            return super().post(request, *args, **kwargs)
+        wait = max(throttle.wait() or 0 for throttle in refused)
+        form = self.get_form()
+        form.add_error(None, f"Too many login attempts. Try again in {math.ceil(wait)} seconds.")
+        response = self.form_invalid(form)
+        response.status_code = status.HTTP_429_TOO_MANY_REQUESTS
+        response["Retry-After"] = str(math.ceil(wait))
+        return response

@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -78,3 +80,22 @@ def offline(settings):
     provider_reset()
     yield
     provider_reset()
+
+
+def assert_error_envelope(response, status: int, code: str | None = None) -> dict:
+    """The response is the API's error envelope with this status (and code)."""
+    assert response.status_code == status, response.content[:500]
+    body = response.json()
+    assert body["success"] is False and body["error"]
+    assert body["request_id"] == response["X-Request-ID"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+@pytest.fixture
+def no_errors_logged(caplog):
+    """Fails the test when anything was logged at ERROR or above (a 500, a traceback)."""
+    yield caplog
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not errors, [record.getMessage() for record in errors]

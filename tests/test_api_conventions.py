@@ -88,11 +88,11 @@ def test_malformed_json_body_is_a_400_envelope(owner_client, tenant):
     assert response.json()["code"] == "parse_error"
 
 
-def test_openapi_schema_and_docs_are_served(client):
-    schema = client.get("/api/schema/")
+def test_openapi_schema_and_docs_are_served_to_a_signed_in_user(owner_client):
+    schema = owner_client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/planner/keywords/" in schema.content
-    assert client.get("/api/docs/").status_code == 200
+    assert owner_client.get("/api/docs/").status_code == 200
 
 
 def test_openapi_schema_generates_without_warnings(tmp_path):

@@ -44,8 +44,18 @@ class ImageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def short_strings(*, max_length: int, max_items: int) -> serializers.ListField:
+    # CharField children refuse NUL and unpaired surrogates, which PostgreSQL's jsonb cannot store.
+    return serializers.ListField(
+        child=serializers.CharField(max_length=max_length), max_length=max_items, required=False
+    )
+
+
 class ContentSerializer(serializers.ModelSerializer):
     images = ImageSerializer(many=True, read_only=True)
+    secondary_keywords = short_strings(max_length=255, max_items=50)
+    tags = short_strings(max_length=100, max_items=50)
+    categories = short_strings(max_length=100, max_items=20)
 
     class Meta:
         model = Content

@@ -39,7 +39,10 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
-            record.request_id = request_id_var.get()
+            # django.request logs a 4xx/5xx after the middleware returned: its record carries the request.
+            record.request_id = request_id_var.get() or getattr(
+                getattr(record, "request", None), "request_id", None
+            )
         if getattr(record, "task_id", None) is None:
             task = _current_task()
             record.task_id = task.request.id if task else None
@@ -62,6 +65,7 @@ class JsonFormatter(BaseJsonFormatter):
                 value = record.args.get(atom)
                 if value not in (None, "-"):
                     log_data[field] = value
+        log_data.pop("request", None)  # the request object's repr says no more than the message
         for field in CONTEXT_FIELDS:
             if log_data.get(field) is None:
                 log_data.pop(field, None)

@@ -44,7 +44,7 @@ def check_broker() -> dict:
         return {"ok": True, "mode": "eager"}
     timeout = settings.HEALTH_BROKER_TIMEOUT
     try:
-        with app.connection_for_read(connect_timeout=timeout) as conn:
+        with app.connection_for_read(settings.CELERY_BROKER_URL, connect_timeout=timeout) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
             conn.default_channel  # noqa: B018 - opening a channel is what proves the broker answers
     except Exception as error:

@@ -27,7 +27,9 @@ QUEUES = ("celery", "automation")
 
 def queue_lengths() -> dict[str, int]:
     lengths = {}
-    with app.connection_for_read(connect_timeout=settings.HEALTH_BROKER_TIMEOUT) as conn:
+    with app.connection_for_read(
+        settings.CELERY_BROKER_URL, connect_timeout=settings.HEALTH_BROKER_TIMEOUT
+    ) as conn:
         channel = conn.default_channel
         for queue in QUEUES:
             try:

@@ -32,3 +32,14 @@ def make_user(*, account, role: str = Role.EDITOR):
 def make_keywords(*, site, texts):
     added = keywords_create_many(site=site, raws=[{"keyword": text, "volume": 100} for text in texts])
     return added.created
+
+
+# Six keywords in two topics: enough for stage 1's minimum batch, and a run small enough for tests.
+SMALL_RUN_KEYWORDS = [
+    "best running shoes",
+    "trail running shoes",
+    "running shoes for flat feet",
+    "cold brew coffee ratio",
+    "how to make cold brew coffee",
+    "best coffee grinder",
+]

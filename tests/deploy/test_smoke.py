@@ -25,19 +25,12 @@ from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from igny8.celery import app
+from tests.factories import SMALL_RUN_KEYWORDS
 
 pytestmark = [pytest.mark.deploy, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_YEAR = 365 * 24 * 3600
-KEYWORDS = [
-    "best running shoes",
-    "trail running shoes",
-    "running shoes for flat feet",
-    "cold brew coffee ratio",
-    "how to make cold brew coffee",
-    "best coffee grinder",
-]
 
 
 def wait_for(condition, *, timeout: float, message: str, interval: float = 0.25):
@@ -137,6 +130,7 @@ def production_env(openai_server, directory: Path) -> dict:
         AUTOMATION_LOG_DIR=str(directory / "logs"),
         LOG_FORMAT="json",
         METRICS_ENABLED="1",
+        SERVE_MEDIA="1",
         METRICS_TOKEN=secrets.token_urlsafe(16),
         AI_PROVIDER="openai",
         OPENAI_API_KEY="smoke-test-key",
@@ -273,7 +267,12 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     site_id = http.json("POST", "/api/v1/auth/sites/", {"name": "Smoke", "domain": "smoke.example"}, 201)[
         "data"
     ]["id"]
-    http.json("POST", f"/api/v1/planner/keywords/?site_id={site_id}", [{"keyword": k} for k in KEYWORDS], 201)
+    http.json(
+        "POST",
+        f"/api/v1/planner/keywords/?site_id={site_id}",
+        [{"keyword": k} for k in SMALL_RUN_KEYWORDS],
+        201,
+    )
     http.json(
         "PATCH",
         f"/api/v1/automation/update_config/?site_id={site_id}",
@@ -288,6 +287,12 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     run = wait_for(finished, timeout=180, message=f"run {run_id} did not finish", interval=0.5)
     assert run["status"] == "completed", run
     assert run["total_credits_used"] > 0
+
+    # A generated image is served from MEDIA_ROOT (SERVE_MEDIA=1, as .env.example sets for compose).
+    images = http.json("GET", f"/api/v1/writer/images/?site_id={site_id}")["results"]
+    image_url = next(image["image_url"] for image in images if image["status"] == "generated")
+    status, headers, png = http.call("GET", image_url)
+    assert status == 200 and headers["Content-Type"] == "image/png" and png.startswith(b"\x89PNG")
 
     # The metrics show it (and need the token).
     http.token = None

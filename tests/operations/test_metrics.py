@@ -9,18 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from ai.models import AITaskLog
 from automation import services
 from automation.executor import execute_run, executor_claim
-from tests.factories import make_keywords
+from tests.factories import SMALL_RUN_KEYWORDS, make_keywords
 
 pytestmark = pytest.mark.django_db
-
-KEYWORDS = [
-    "best running shoes",
-    "trail running shoes",
-    "running shoes for flat feet",
-    "cold brew coffee ratio",
-    "how to make cold brew coffee",
-    "best coffee grinder",
-]
 
 
 def scrape(client, **headers) -> dict:
@@ -56,7 +47,7 @@ def test_metrics_count_a_finished_run_its_stages_ai_calls_credits_and_the_queue(
 ):
     settings.METRICS_ENABLED = True
     site = tenant[2]
-    make_keywords(site=site, texts=KEYWORDS)
+    make_keywords(site=site, texts=SMALL_RUN_KEYWORDS)
     config = services.config_get_or_create(site=site)
     services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
     run = services.start_automation(site=site)  # publishes one message; no worker consumes it here
@@ -88,7 +79,7 @@ def test_metrics_count_a_finished_run_its_stages_ai_calls_credits_and_the_queue(
 def test_metrics_show_the_heartbeat_age_of_a_claimed_run(client, settings, tenant, offline, empty_broker):
     settings.METRICS_ENABLED = True
     site = tenant[2]
-    make_keywords(site=site, texts=KEYWORDS)
+    make_keywords(site=site, texts=SMALL_RUN_KEYWORDS)
     run = services.start_automation(site=site)
     assert executor_claim(run_pk=run.pk) is not None  # what a worker does first: heartbeat_at is set
     samples = scrape(client)

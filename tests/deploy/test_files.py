@@ -74,7 +74,8 @@ def test_compose_takes_every_secret_from_the_environment(compose):
 
 
 def test_env_example_names_every_variable_compose_reads():
-    compose_variables = set(re.findall(r"\$\{(\w+)", (ROOT / "docker-compose.yml").read_text()))
+    # `${NAME` is compose's interpolation; `$${NAME` is an escape the container's shell expands.
+    compose_variables = set(re.findall(r"(?<!\$)\$\{(\w+)", (ROOT / "docker-compose.yml").read_text()))
     example = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^(\w+)=", example, flags=re.M))
     assert compose_variables - {"IGNY8_IMAGE"} <= documented
@@ -95,3 +96,17 @@ def test_gunicorn_takes_workers_threads_and_timeouts_from_the_environment(monkey
     monkeypatch.setenv("LOG_FORMAT", "json")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["logconfig_dict"]["formatters"]["json"]["()"] == "igny8.logs.JsonFormatter"
+
+
+def test_the_images_dependency_layer_installs_exactly_the_projects_dependencies(tmp_path):
+    tomllib = pytest.importorskip("tomllib")  # the image's Python has it; 3.10 does not
+    command = re.search(r'python -c "([^"]+)" > requirements\.txt', (ROOT / "Dockerfile").read_text()).group(
+        1
+    )
+    (tmp_path / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
+    printed = subprocess.run(
+        [sys.executable, "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    expected = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert [line for line in printed if line] == expected
+    assert {"gunicorn", "whitenoise"} <= {re.split(r"[<>=\[ ]", line)[0] for line in expected}

@@ -167,6 +167,7 @@ def stack(transactional_db, openai_server, tmp_path):
     openai_server.reset()
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # no message of earlier tests
     env = production_env(openai_server, tmp_path)
+    env["WORKER_NODE"] = f"smoke-{time.monotonic_ns()}@{socket.gethostname()}"
     collectstatic_as_the_image_does(env)
     celery = [sys.executable, "-m", "celery", "-A", "igny8", "--quiet"]
     processes = []
@@ -175,7 +176,7 @@ def stack(transactional_db, openai_server, tmp_path):
         processes.append(
             Process(
                 "worker",
-                [*celery, "worker", "-Q", "celery,automation", "-n", f"smoke-{time.monotonic_ns()}@%h"]
+                [*celery, "worker", "-Q", "celery,automation", "-n", env["WORKER_NODE"]]
                 + ["--concurrency", "2", "-l", "info"],
                 env,
                 tmp_path,
@@ -238,6 +239,18 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     )
     assert ready["status"] == "ready" and ready["failed"] == []
     assert settings.CELERY_BROKER_URL.split("@")[-1].split("/")[0] not in json.dumps(ready)
+
+    # The worker answers the ping compose's healthcheck sends it.
+    ping = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "igny8", "inspect", "ping", "-d", env["WORKER_NODE"]]
+        + ["--timeout", "10"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ping.returncode == 0 and "pong" in ping.stdout, ping.stdout + ping.stderr
 
     # Admin and Swagger UI files: hashed names, compressed, cached for a year, served by gunicorn.
     assert_long_cached_static(http, "/admin/login/", r"/static/admin/css/base\.[0-9a-f]+\.css")

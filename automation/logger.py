@@ -44,7 +44,9 @@ class AutomationLogger:
         AutomationLogEntry.objects.create(
             run=self.run, stage=stage, level=level, event=event, message=message, data=data
         )
-        getattr(logger, "info" if level == "info" else level)("%s: %s", self.run.run_id, message)
+        getattr(logger, "info" if level == "info" else level)(
+            "%s: %s", self.run.run_id, message, extra={"run_id": self.run.run_id, "stage": stage}
+        )
         try:
             self._write_files(level, message, stage, event, data)
         except OSError as error:  # the database entry is the record; a full disk must not stop the run

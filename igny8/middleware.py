@@ -1,6 +1,7 @@
 import uuid
 
 from igny8.api import json_error
+from igny8.logs import request_id_var
 from igny8.text import text_problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -19,7 +20,11 @@ class RequestIDMiddleware:
 
     def __call__(self, request):
         request.request_id = _clean_request_id(request.headers.get(REQUEST_ID_HEADER))
-        response = self.get_response(request)
+        token = request_id_var.set(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 

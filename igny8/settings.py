@@ -278,3 +278,57 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Deployment: static files, proxy headers, media, health, metrics, JSON logs -----------------
+INSTALLED_APPS += ["drf_spectacular_sidecar", "operations"]
+# WhiteNoise right after SecurityMiddleware (the order its documentation gives): gunicorn serves
+# admin, Swagger UI and dashboard files with compressed, hashed, long-cached names.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+if EMBEDDED:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start without it
+# Hashed names need `collectstatic` (the image runs it at build time); the embedded default serves
+# the apps' files directly and needs none.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": os.environ.get(
+            "STATICFILES_BACKEND",
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if EMBEDDED
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+# Swagger UI from the installed sidecar package, so /api/docs/ works with no internet access.
+SPECTACULAR_SETTINGS.update(
+    SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR"
+)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto / X-Forwarded-Host: switch these on
+# only when that proxy is the sole way in, or clients could forge them.
+# Probes reach the process over plain HTTP from inside the host, not through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+# Generated images: Django serves MEDIA_ROOT in the embedded default (DEBUG) or when SERVE_MEDIA=1
+# (a single-host install); otherwise the proxy serves the media volume, or STORAGES["default"]
+# points at object storage.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+
+# /ready/ wants a Celery worker seen within this many seconds (the workers heartbeat every 2 s).
+HEALTH_WORKER_MAX_AGE = env_float("HEALTH_WORKER_MAX_AGE", 60.0)
+HEALTH_BROKER_TIMEOUT = env_float("HEALTH_BROKER_TIMEOUT", 2.0)
+# Prometheus metrics at /metrics: off unless METRICS_ENABLED=1; with METRICS_TOKEN set, scrapers
+# must send `Authorization: Bearer <token>`.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Task events (for Flower's task views); worker heartbeats are sent either way.
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
+
+# LOG_FORMAT=json: one JSON object a line, with request_id / run_id / stage / task_id where known.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
+LOGGING["filters"] = {"context": {"()": "igny8.logs.ContextFilter"}}
+LOGGING["formatters"]["json"] = {"()": "igny8.logs.JsonFormatter"}
+LOGGING["handlers"]["console"]["filters"] = ["context"]
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"

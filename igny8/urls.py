@@ -1,7 +1,9 @@
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from ai import urls as ai_urls
 from automation import pages as automation_pages
@@ -31,5 +33,13 @@ urlpatterns = [
     path("api/v1/ai/", include("ai.urls")),
     path("api/v1/automation/", include("automation.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns += [path("", include("operations.urls"))]
+if settings.SERVE_MEDIA:
+    # static() serves nothing unless DEBUG; a single-host install without a proxy sets SERVE_MEDIA=1.
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

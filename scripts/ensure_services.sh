@@ -13,7 +13,7 @@ redis_up() {
 wait_for() { for _ in $(seq 1 30); do "$1" && return 0; sleep 0.5; done; return 1; }
 compose() {
   if docker compose version >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-    (cd "$here" && docker compose up -d "$@") && return 0
+    (cd "$here" && docker compose -f docker-compose.dev.yml up -d "$@") && return 0
   fi
   return 1
 }
@@ -26,7 +26,7 @@ if ! pg_up; then
   fi
   wait_for pg_up || {
     echo "PostgreSQL is not answering on $PG_HOST:$PG_PORT and could not be started."
-    echo "Install it (Debian: apt-get install postgresql) or run 'docker compose up -d postgres',"
+    echo "Install it (Debian: apt-get install postgresql) or run 'docker compose -f docker-compose.dev.yml up -d postgres',"
     echo "or point DATABASE_URL at a server where the user may create databases."
     exit 1
   }
@@ -42,7 +42,7 @@ if ! redis_up; then
   fi
   wait_for redis_up || {
     echo "Redis is not answering on 127.0.0.1:$REDIS_PORT and could not be started."
-    echo "Install it (Debian: apt-get install redis-server) or run 'docker compose up -d redis'."
+    echo "Install it (Debian: apt-get install redis-server) or run 'docker compose -f docker-compose.dev.yml up -d redis'."
     exit 1
   }
 fi

@@ -67,3 +67,14 @@ def make_content(*, site, title: str):
     (task,) = ideas_queue_to_writer(site=site, idea_ids=[idea.pk])
     article = ArticleFields(title=title, content_html=f"<p>{title}</p>", word_count=len(title.split()))
     return content_create_for_task(task=task, article=article)
+
+
+# Six keywords in two topics: enough for stage 1's minimum batch, and a run small enough for tests.
+SMALL_RUN_KEYWORDS = [
+    "best running shoes",
+    "trail running shoes",
+    "running shoes for flat feet",
+    "cold brew coffee ratio",
+    "how to make cold brew coffee",
+    "best coffee grinder",
+]

@@ -13,7 +13,12 @@ _scratch = os.environ.setdefault("IGNY8_TEST_DIR", tempfile.mkdtemp(prefix="igny
 os.environ.setdefault("AUTOMATION_LOG_DIR", os.path.join(_scratch, "logs"))
 os.environ.setdefault("MEDIA_ROOT", os.path.join(_scratch, "media"))
 os.environ.setdefault("AI_PROVIDER", "offline")
+os.environ.setdefault("STATIC_ROOT", os.path.join(_scratch, "static"))
+os.makedirs(os.environ["STATIC_ROOT"], exist_ok=True)
 
 from igny8.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests do not run collectstatic: serve the apps' files by their plain names.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

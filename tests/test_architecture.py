@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["tenancy", "billing", "planner", "writer", "ai", "automation"]
+LAYERS = ["tenancy", "billing", "planner", "writer", "ai", "automation", "operations"]
 PACKAGES = [*LAYERS, "igny8", "devtools"]
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
+from ai.clustering import clustering_method_name
 from automation import services
 from automation.management.commands.run_automation import show
 from billing.management.commands.seed_demo_account import DEMO_EMAIL, DEMO_PASSWORD, demo_user_ensure
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         site = self.make_site()
         imported = keyword_import_csv(site=site, data=options["csv"].read_bytes())
         self.stdout.write(f"Imported {imported['created']} keywords into site {site.pk} ({site.name}).")
+        self.stdout.write(
+            f"Keyword clustering: {clustering_method_name()} (OFFLINE_CLUSTERING, docs/CLUSTERING.md)"
+        )
         config = services.config_get_or_create(site=site)
         services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
         run = services.start_automation(site=site)

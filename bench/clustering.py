@@ -92,7 +92,7 @@ def report(sets: list[Path], methods: list[str]) -> None:
 
 def sweep(sets: list[Path], method: str) -> None:
     if method == "semantic":
-        thresholds = [0.30, 0.35, 0.38, 0.40, 0.42, 0.45, 0.50, 0.55]
+        thresholds = [0.20, 0.24, 0.26, 0.28, 0.30, 0.32, 0.35, 0.40]
     else:
         thresholds = [1.0, 1.5, 2.0, 3.0, 4.0]  # the weight of a word pair against a single word
     for path in sets:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ai.clustering.agglomerative import average_linkage
 
-LINKAGE_THRESHOLD = 0.30  # tuned on bench/data/home_fitness.csv, see docs/CLUSTERING.md
+LINKAGE_THRESHOLD = 0.28  # tuned on bench/data/home_fitness.csv, see docs/CLUSTERING.md
 MAX_TOKENS = 64  # keywords are short; longer texts are cut
 BATCH = 64
 MODEL_NAME = "all-MiniLM-L6-v2-int8"

@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# `semantic`: sentence-embedding clustering for keyless runs (onnxruntime, no PyTorch; ~75 MB).
+# `semantic`: sentence-embedding clustering for keyless runs (onnxruntime, no PyTorch; ~190 MB).
 # `make install EXTRAS=dev` leaves it out; pip keeps downloaded wheels in its cache between installs.
 EXTRAS ?= dev,semantic
 # The demo and the development server run on the embedded default, whatever the shell exports.

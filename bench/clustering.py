@@ -92,7 +92,7 @@ def report(sets: list[Path], methods: list[str]) -> None:
 
 def sweep(sets: list[Path], method: str) -> None:
     if method == "semantic":
-        thresholds = [0.20, 0.24, 0.26, 0.28, 0.30, 0.32, 0.35, 0.40]
+        thresholds = [0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40]
     else:
         thresholds = [1.0, 1.5, 2.0, 3.0, 4.0]  # the weight of a word pair against a single word
     for path in sets:
@@ -100,7 +100,7 @@ def sweep(sets: list[Path], method: str) -> None:
         cached = semantic.encoder().encode(texts) if method == "semantic" else None
         for threshold in thresholds:
             if method == "semantic":
-                groups = semantic.cluster_vectors(cached, threshold=threshold)
+                groups = semantic.cluster_vectors(cached, threshold=threshold, texts=texts)
             else:
                 groups = lexical.cluster(texts, pair_bonus=threshold)
             s = scores(labels, assignment(texts, groups))

@@ -18,7 +18,7 @@ GENERIC_WORDS = frozenset(
     easy for from get good great guide how i ideas in into is it its me more most my near need new
     no not of on online or our should so than that the their this to top under up vs versus was way
     ways what when where which who why will with without worth you your review reviews tips explained
-    much many often fast 2023 2024 2025 2026 beginner beginners pros cons""".split()
+    much many often fast 2023 2024 2025 2026 beginner beginners pros cons avoid choose start""".split()
 )
 # A shared word pair ("coffee table") is stronger evidence than a shared word; tuned on
 # bench/data/home_fitness.csv, see docs/CLUSTERING.md.
@@ -94,6 +94,19 @@ def cluster(texts: list[str], *, pair_bonus: float = PAIR_BONUS) -> list[list[in
         )
         groups.setdefault(head, []).append(index)
     return sorted(groups.values(), key=lambda group: group[0])
+
+
+def topic_pairs(texts: list[str]) -> list[frozenset[str]]:
+    """For each keyword, its word pairs that some other keyword shares ('travel insurance')."""
+    keyword_pairs = [[f for f in features(text) if " " in f] for text in texts]
+    frequency = Counter(pair for found in keyword_pairs for pair in found)
+    return [frozenset(pair for pair in found if frequency[pair] > 1) for found in keyword_pairs]
+
+
+def look_alike(left: frozenset[str], right: frozenset[str]) -> bool:
+    """Whether two sets of shared word pairs name look-alike topics: different pairs with a word in
+    common ('travel insurance' / 'car insurance', 'running shoes' / 'running injuries')."""
+    return any(a != b and set(a.split()) & set(b.split()) for a in left for b in right)
 
 
 def hashed_vector(text: str, dimensions: int = 256) -> list[float]:

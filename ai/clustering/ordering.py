@@ -19,9 +19,11 @@ def _groups(texts: Sequence[str], vectors: Sequence[Sequence[float]] | None) -> 
     if vectors is not None:
         if len(vectors) != len(texts):
             raise ValueError(f"{len(vectors)} vectors for {len(texts)} keywords.")
-        return semantic.cluster_vectors(vectors, threshold=VECTOR_THRESHOLD)
+        return semantic.cluster_vectors(vectors, threshold=VECTOR_THRESHOLD, texts=texts)
     if semantic.is_available():
-        return semantic.cluster_vectors(semantic.encoder().encode(texts), threshold=VECTOR_THRESHOLD)
+        return semantic.cluster_vectors(
+            semantic.encoder().encode(texts), threshold=VECTOR_THRESHOLD, texts=texts
+        )
     return lexical.cluster(texts)
 
 

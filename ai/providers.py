@@ -11,7 +11,7 @@ import jsonschema
 import openai
 from django.conf import settings
 
-from ai import offline
+from ai import clustering, offline
 from ai.errors import AIError
 from ai.specs import FunctionSpec
 
@@ -24,6 +24,13 @@ class Completion:
     model: str
     tokens_in: int = 0
     tokens_out: int = 0
+
+
+@dataclass
+class Embeddings:
+    vectors: list[list[float]]
+    model: str
+    tokens_in: int = 0
 
 
 @dataclass
@@ -85,6 +92,18 @@ class OpenAIProvider:
             raise AIError("The image API returned no image.")
         return GeneratedImage(png=base64.b64decode(response.data[0].b64_json), model=model)
 
+    def embed(self, *, model: str, texts: list[str]) -> Embeddings:
+        """One vector per text, in order, from the provider's embeddings endpoint."""
+        try:
+            response = self.client.embeddings.create(model=model, input=list(texts))
+        except openai.APIError as error:
+            raise AIError(_describe(error)) from error
+        vectors = [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+        if len(vectors) != len(texts):
+            raise AIError(f"The embeddings API returned {len(vectors)} vectors for {len(texts)} texts.")
+        tokens = response.usage.prompt_tokens if response.usage is not None else 0
+        return Embeddings(vectors=vectors, model=response.model or model, tokens_in=tokens or 0)
+
     def _call(self, **kwargs):
         try:
             return self.client.chat.completions.create(**kwargs)
@@ -112,7 +131,17 @@ class OfflineProvider:
         answer = spec.offline_answer(data)
         jsonschema.validate(answer, spec.schema)
         logger.debug("offline %s answered in %.3fs", spec.name, time.monotonic() - started)
+        if spec.name == "auto_cluster":  # the task log tells which clustering ran
+            return Completion(data=answer, model=f"offline-{clustering.clustering_method_name()}")
         return Completion(data=answer, model="offline")
+
+    def embed(self, *, model: str, texts: list[str]) -> Embeddings:
+        """Local vectors: the packaged sentence model when the extra is installed, else hashed words."""
+        if clustering.semantic.is_available():
+            return Embeddings(vectors=clustering.semantic.embed(texts), model="offline-semantic")
+        return Embeddings(
+            vectors=[clustering.lexical.hashed_vector(text) for text in texts], model="offline-lexical"
+        )
 
     def generate_image(self, *, model: str, prompt: str, size: str) -> GeneratedImage:
         width, height = (min(int(side), 1024) for side in size.lower().split("x"))

@@ -20,6 +20,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ai import offline
+from ai.clustering import lexical
 from ai.specs import SPECS
 
 DEFAULT_KNOBS = {
@@ -35,7 +36,7 @@ DEFAULT_KNOBS = {
     "image_fail_next": 0,
     "respond_next": [],
 }
-MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3"]
+MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3", "text-embedding-3-small"]
 
 
 _JSON_BLOCK = re.compile(r"```json\s*(.*?)```", re.DOTALL)
@@ -210,6 +211,8 @@ class FakeOpenAIServer:
                     return self._serve(path, body, "chat")
                 if path == "/v1/images/generations":
                     return self._serve(path, body, "image")
+                if path == "/v1/embeddings":
+                    return self._serve(path, body, "embeddings")
                 self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
             def _serve(self, path: str, body: dict, kind: str) -> None:
@@ -237,6 +240,10 @@ class FakeOpenAIServer:
                 if kind == "image":
                     server._record(entry)
                     return self._image(body)
+                if kind == "embeddings":
+                    entry["usage"] = self._embeddings(body)
+                    server._record(entry)
+                    return None
                 usage = self._chat(body, schema, plan)
                 entry["usage"] = usage
                 server._record(entry)
@@ -260,6 +267,25 @@ class FakeOpenAIServer:
                 self._send(
                     200, {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}]}
                 )
+
+            def _embeddings(self, body: dict) -> dict:
+                """Deterministic vectors in which keywords that share words point alike."""
+                texts = body.get("input") or []
+                texts = [texts] if isinstance(texts, str) else [str(text) for text in texts]
+                dimensions = int(body.get("dimensions") or 256)
+                usage = {"prompt_tokens": sum(offline.estimate_tokens(text) for text in texts)}
+                usage["total_tokens"] = usage["prompt_tokens"]
+                data = [
+                    {
+                        "object": "embedding",
+                        "index": index,
+                        "embedding": lexical.hashed_vector(text, dimensions),
+                    }
+                    for index, text in enumerate(texts)
+                ]
+                model = body.get("model") or "text-embedding-3-small"
+                self._send(200, {"object": "list", "data": data, "model": model, "usage": usage})
+                return usage
 
             def _chat(self, body: dict, schema: dict, plan: dict) -> dict:
                 messages = body.get("messages") or []

@@ -261,6 +261,7 @@ AI_MODELS = {
     "generate_content": os.environ.get("AI_MODEL_GENERATE_CONTENT", "gpt-4o"),
     "generate_image_prompts": os.environ.get("AI_MODEL_GENERATE_IMAGE_PROMPTS", "gpt-4o-mini"),
     "generate_images": os.environ.get("AI_MODEL_GENERATE_IMAGES", "dall-e-3"),
+    "embeddings": os.environ.get("AI_MODEL_EMBEDDINGS", "text-embedding-3-small"),
 }
 AI_IMAGE_SIZE = os.environ.get("AI_IMAGE_SIZE", "1024x1024")
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ai.clustering import semantic
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 from django.conf import settings
@@ -79,6 +81,8 @@ def test_demo_runs_the_whole_pipeline_on_the_embedded_default(tmp_path):
     demo = manage("demo", env=env)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert ": completed, stage 7" in demo.stdout
+    expected = "semantic" if semantic.is_available() else "lexical"
+    assert f"Keyword clustering: {expected}" in demo.stdout
     assert "ready_for_review=" in demo.stdout and "images_failed=0" in demo.stdout
     articles = list((tmp_path / "demo" / "site_1").glob("*.html"))
     assert articles and "<h2>" in articles[0].read_text()

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from ai.clustering import clustering_method_name
 from ai.engine import run_function
 from ai.models import AITaskLog
 from ai.providers import provider_reset
@@ -269,5 +270,11 @@ def test_every_function_runs_on_the_offline_provider(tenant_with_keywords):
     run_function("generate_images", {"ids": [i.pk for i in images]}, account=account, site=site)
     assert len(images) == 2
     assert set(Image.objects.filter(content=content).values_list("status", flat=True)) == {"generated"}
-    assert set(AITaskLog.objects.values_list("provider", "model").distinct()) == {("offline", "offline")}
+    assert set(AITaskLog.objects.values_list("function", "model").distinct()) == {
+        ("auto_cluster", f"offline-{clustering_method_name()}"),
+        ("generate_ideas", "offline"),
+        ("generate_content", "offline"),
+        ("generate_image_prompts", "offline"),
+        ("generate_images", "offline"),
+    }
     assert len(deductions(account)) == 6

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
+from ai.clustering import clustering_method_name
 from automation.management.commands.run_automation import show
 from automation.services import AutomationService
 from billing.management.commands.seed_demo_account import DEMO_EMAIL, DEMO_PASSWORD, demo_user_ensure
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         site = self.make_site()
         imported = keyword_import_csv(site=site, data=options["csv"].read_bytes())
         self.stdout.write(f"Imported {imported['created']} keywords into site {site.pk} ({site.name}).")
+        self.stdout.write(
+            f"Keyword clustering: {clustering_method_name()} (OFFLINE_CLUSTERING, docs/CLUSTERING.md)"
+        )
         config = AutomationService.get_config(site=site)
         AutomationService.update_config(
             config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0}

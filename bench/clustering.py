@@ -1,0 +1,140 @@
+"""Clustering quality harness (not a test): purity, cluster size, singletons and ARI per method and set.
+
+    .venv/bin/python bench/clustering.py                 # every available method on every set
+    .venv/bin/python bench/clustering.py --sweep lexical # the threshold curve a method was tuned on
+
+The sets in bench/data/ are labelled by hand (keyword,topic); docs/CLUSTERING.md records the numbers.
+"""
+
+import argparse
+import csv
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ai import clustering  # noqa: E402
+from ai.clustering import lexical, semantic  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def load(path: Path) -> tuple[list[str], list[str]]:
+    rows = list(csv.DictReader(path.open()))
+    return [row["keyword"] for row in rows], [row["topic"] for row in rows]
+
+
+def _pairs(count: int) -> float:
+    return count * (count - 1) / 2
+
+
+def adjusted_rand_index(labels: list[str], groups: list[int]) -> float:
+    """ARI (Hubert and Arabie) from the contingency table of true topics against found clusters."""
+    table = Counter(zip(labels, groups, strict=True))
+    index = sum(_pairs(n) for n in table.values())
+    rows = sum(_pairs(n) for n in Counter(labels).values())
+    columns = sum(_pairs(n) for n in Counter(groups).values())
+    expected = rows * columns / _pairs(len(labels))
+    maximum = (rows + columns) / 2
+    return 1.0 if maximum == expected else (index - expected) / (maximum - expected)
+
+
+def scores(labels: list[str], groups: list[int]) -> dict:
+    members: dict[int, list[str]] = {}
+    for label, group in zip(labels, groups, strict=True):
+        members.setdefault(group, []).append(label)
+    majority = sum(Counter(topics).most_common(1)[0][1] for topics in members.values())
+    alone = sum(1 for topics in members.values() if len(topics) == 1)
+    return {
+        "clusters": len(members),
+        "purity": majority / len(labels),
+        "avg_size": len(labels) / len(members),
+        "singletons": alone / len(labels),
+        "ari": adjusted_rand_index(labels, groups),
+    }
+
+
+def assignment(texts: list[str], index_groups: list[list[int]]) -> list[int]:
+    found = [0] * len(texts)
+    for number, group in enumerate(index_groups):
+        for index in group:
+            found[index] = number
+    return found
+
+
+def run_method(method: str, texts: list[str]) -> list[int]:
+    """Cluster through the public API, so names and merges by name count as the product does them."""
+    groups = clustering.cluster_keywords(texts, method=method)
+    by_text = {text: number for number, group in enumerate(groups) for text in group.keywords}
+    return [by_text[text] for text in texts]
+
+
+def report(sets: list[Path], methods: list[str]) -> None:
+    print(
+        f"{'set':<20} {'method':<9} {'clusters':>8} {'purity':>7} {'avg size':>8} {'singl.':>7} "
+        f"{'ARI':>6} {'s':>6}"
+    )
+    for path in sets:
+        texts, labels = load(path)
+        for method in methods:
+            started = time.perf_counter()
+            found = run_method(method, texts)
+            seconds = time.perf_counter() - started
+            s = scores(labels, found)
+            print(
+                f"{path.stem:<20} {method:<9} {s['clusters']:>8} {s['purity']:>7.3f} {s['avg_size']:>8.2f} "
+                f"{s['singletons']:>7.3f} {s['ari']:>6.3f} {seconds:>6.2f}"
+            )
+
+
+def sweep(sets: list[Path], method: str) -> None:
+    if method == "semantic":
+        thresholds = [0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40]
+    else:
+        thresholds = [1.0, 1.5, 2.0, 3.0, 4.0]  # the weight of a word pair against a single word
+    for path in sets:
+        texts, labels = load(path)
+        cached = semantic.encoder().encode(texts) if method == "semantic" else None
+        for threshold in thresholds:
+            if method == "semantic":
+                groups = semantic.cluster_vectors(cached, threshold=threshold, texts=texts)
+            else:
+                groups = lexical.cluster(texts, pair_bonus=threshold)
+            s = scores(labels, assignment(texts, groups))
+            print(
+                f"{path.stem:<20} {method:<9} t={threshold:.2f} clusters={s['clusters']:>3} "
+                f"purity={s['purity']:.3f} avg={s['avg_size']:.2f} singletons={s['singletons']:.3f} "
+                f"ari={s['ari']:.3f}"
+            )
+
+
+def speed(sets: list[Path]) -> None:
+    texts = [text for path in sets for text in load(path)[0]]
+    semantic.encoder().encode(texts[:8])  # load the model outside the timing
+    started = time.perf_counter()
+    semantic.encoder().encode(texts)
+    seconds = time.perf_counter() - started
+    print(f"embedding: {len(texts)} keywords in {seconds:.2f}s = {len(texts) / seconds:.0f} keywords/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sweep", choices=["lexical", "semantic"])
+    parser.add_argument("--set", action="append", help="a CSV under bench/data (default: all)")
+    args = parser.parse_args()
+    sets = [DATA / name for name in args.set] if args.set else sorted(DATA.glob("*.csv"))
+    if args.sweep:
+        sweep(sets, args.sweep)
+        return
+    report(sets, clustering.available_methods()[::-1])
+    if semantic.is_available():
+        speed(sets)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,7 @@
 """The run loop: executes a claimed run stage by stage, batch by batch, until done, paused or cancelled."""
 
+import collections
+import contextlib
 import logging
 import threading
 import time
@@ -26,6 +28,8 @@ from igny8.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
+PREFETCH = 100  # pending rows read at a time
+PROGRESS_SECONDS = 0.5  # how often the run's result and in-flight items are written while a stage works
 
 
 class StageFailed(Exception):
@@ -101,7 +105,10 @@ def execute_run(*, run_pk: int) -> str:
         return "not_claimed"
     run = AutomationRun.objects.select_related("site__account").get(pk=run_pk)
     lock_extend(site_id=run.site_id, run_id=run.run_id)
-    heartbeat = None if settings.CELERY_TASK_ALWAYS_EAGER else Heartbeat(run, token)
+    # In-process (eager, or inside a caller's transaction) no other executor can take the run over,
+    # and a heartbeat thread could not see the caller's uncommitted run.
+    in_process = settings.CELERY_TASK_ALWAYS_EAGER or connection.in_atomic_block
+    heartbeat = None if in_process else Heartbeat(run, token)
     if heartbeat:
         heartbeat.start()
     executor = RunExecutor(run, token, heartbeat)
@@ -327,16 +334,22 @@ class RunExecutor:
         Pause and cancel are checked before each batch starts: batches already in flight finish and
         commit (a cancelled run's guard refuses their commits), then the executor stops.
         """
-        attempted: set[int] = set()
         cap, size, options = stage.cap(config), stage.batch_size(config), stage.options(config)
         in_flight_limit = self.batches_in_flight(stage, config)
         call_slots = threading.BoundedSemaphore(max(1, settings.AI_CONCURRENCY))
         state = _StageState()
-        in_flight: dict[Future, list[int]] = {}
+        queue = _PendingQueue(stage, self.site, prefetch=max(PREFETCH, (size or 0) * in_flight_limit * 2))
+        in_flight: dict[Future, list] = {}
+        pool_threads: set[int] = set()
+        progress = _Every(PROGRESS_SECONDS)
+
+        def show_in_flight(*, now: bool = False) -> None:
+            if now or progress.due("batch"):
+                self.show_batch(stage, [row for rows in in_flight.values() for row in rows], result, total)
 
         def settle(done) -> None:
             for future in done:
-                batch = in_flight.pop(future)
+                batch = [row.pk for row in in_flight.pop(future)]
                 try:
                     outcome = future.result()
                 except InsufficientCredits as error:
@@ -359,9 +372,9 @@ class RunExecutor:
                     ids=batch,
                     processed=result[stage.processed_key],
                 )
-            self.save_result(stage, result)
-            if in_flight:
-                self.show_batch(stage, [pk for ids in in_flight.values() for pk in ids], result, total)
+            if progress.due("result"):
+                self.save_result(stage, result)
+            show_in_flight()
             if state.out_of_credits:
                 error = state.out_of_credits
                 raise InsufficientCredits(
@@ -381,7 +394,7 @@ class RunExecutor:
             while in_flight:
                 settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
 
-        def next_batch() -> list[int] | None:
+        def next_batch() -> list | None:
             """The next batch to start, or None when the stage should stop starting batches."""
             if state.capped or self.budget.exhausted:
                 state.capped = True
@@ -395,8 +408,7 @@ class RunExecutor:
                 if limit <= 0:
                     result["partial_reason"] = f"{stage.cap_field} reached"
                     return None
-            waiting = stage.pending(self.site).exclude(pk__in=attempted).values_list("pk", flat=True)
-            batch = list(waiting[:limit] if limit else waiting)
+            batch = queue.take(limit)
             if batch and len(batch) < stage.min_batch:
                 if not in_flight:
                     result["leftover"] = len(batch)
@@ -420,12 +432,12 @@ class RunExecutor:
                             break
                         settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
                         continue
-                    if attempted and config.within_stage_delay:
+                    if state.started and config.within_stage_delay:
                         self.wait(config.within_stage_delay)
-                    attempted.update(batch)
+                    state.started = True
                     job = Batch(
                         site=self.site,
-                        ids=batch,
+                        ids=[row.pk for row in batch],
                         options=options,
                         run_id=self.run.run_id,
                         stage=stage.number,
@@ -436,14 +448,16 @@ class RunExecutor:
                     if in_flight_limit == 1:
                         in_flight[_run_here(stage.process, job)] = batch
                     else:
-                        in_flight[pool.submit(_in_own_connection, stage.process, job)] = batch
-                    self.show_batch(stage, [pk for ids in in_flight.values() for pk in ids], result, total)
+                        in_flight[pool.submit(_in_pool_thread, stage.process, job, pool_threads)] = batch
+                    show_in_flight(now=len(in_flight) == 1)
                     if len(in_flight) >= in_flight_limit:
                         settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
             except BaseException:
                 drain_quietly(in_flight)
                 raise
-        if attempted and not state.succeeded:
+            finally:
+                _close_pool_connections(pool, pool_threads)
+        if state.started and not state.succeeded:
             raise StageFailed(
                 f"Stage {stage.number} ({stage.name}) failed: no batch succeeded; {state.last_error}"
             )
@@ -468,8 +482,7 @@ class RunExecutor:
         state.succeeded = state.succeeded or not batch_failed
         state.failed_in_a_row = state.failed_in_a_row + 1 if batch_failed else 0
 
-    def show_batch(self, stage: Stage, batch: list[int], result: dict, total: int) -> None:
-        items = stage.pending(self.site).filter(pk__in=batch)
+    def show_batch(self, stage: Stage, items: list, result: dict, total: int) -> None:
         self.update_run(
             current_batch={
                 "stage": stage.number,
@@ -482,12 +495,57 @@ class RunExecutor:
 
 @dataclass
 class _StageState:
+    started: bool = False
     succeeded: bool = False
     failed_in_a_row: int = 0
     last_error: str = ""
     capped: bool = False
     fenced: bool = False
     out_of_credits: InsufficientCredits | None = None
+
+
+class _PendingQueue:
+    """The stage's pending rows in id order, read a page at a time past the last row handed out.
+
+    A row handed out is never handed out again in this pass, even if it stays pending (its call
+    failed): the next run, or the next pass after a resume, tries it again.
+    """
+
+    def __init__(self, stage: Stage, site, *, prefetch: int):
+        self.stage, self.site, self.prefetch = stage, site, prefetch
+        self.rows: collections.deque = collections.deque()
+        self.last_pk = 0
+        self.exhausted = False
+
+    def take(self, limit: int | None) -> list:
+        if len(self.rows) < (limit or 1) or limit is None:
+            self._read(everything=limit is None)
+        count = len(self.rows) if limit is None else min(limit, len(self.rows))
+        return [self.rows.popleft() for _ in range(count)]
+
+    def _read(self, *, everything: bool) -> None:
+        if self.exhausted:
+            return
+        page = self.stage.pending(self.site).filter(pk__gt=self.last_pk)
+        rows = list(page if everything else page[: self.prefetch])
+        if rows:
+            self.last_pk = rows[-1].pk
+            self.rows.extend(rows)
+        self.exhausted = everything or len(rows) < self.prefetch
+
+
+class _Every:
+    """True at most once per `seconds` for each name: for progress writes that may lag a little."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.last = seconds, {}
+
+    def due(self, name: str) -> bool:
+        now = time.monotonic()
+        if now - self.last.get(name, -self.seconds) >= self.seconds:
+            self.last[name] = now
+            return True
+        return False
 
 
 def _run_here(process, job: Batch) -> Future:
@@ -500,12 +558,28 @@ def _run_here(process, job: Batch) -> Future:
     return future
 
 
-def _in_own_connection(process, job: Batch):
-    """Run a batch in a pool thread, which has its own database connection: close it when done."""
-    try:
-        return process(job)
-    finally:
+def _in_pool_thread(process, job: Batch, threads: set[int]):
+    """Run a batch in a pool thread, which keeps its own database connection for the stage."""
+    threads.add(threading.get_ident())
+    return process(job)
+
+
+def _close_pool_connections(pool: ThreadPoolExecutor, threads: set[int]) -> None:
+    """Each pool thread that ran a batch closes its own connection (a connection is per thread).
+
+    One task per such thread, all held at a barrier until every thread has taken one, so no
+    thread can take two and leave another's connection open.
+    """
+    if not threads:
+        return
+    barrier = threading.Barrier(len(threads), timeout=10)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
         connection.close()
+
+    wait([pool.submit(close) for _ in threads])
 
 
 def drain_quietly(in_flight: dict) -> None:

@@ -161,9 +161,8 @@ def main() -> None:
                         if (FUNCTION_OF_PATH.get(entry["path"]) or entry["schema_name"]) == name
                     )
                     peak = max(sum(1 for t in times if start <= t < start + LATENCY * 0.9) for start in times)
-                    print(
-                        f"   {name}: {len(times)} calls, at most {peak} in flight, over {times[-1] - times[0]:.2f}s"
-                    )
+                    span = times[-1] - times[0]
+                    print(f"   {name}: {len(times)} calls, at most {peak} in flight, over {span:.2f}s")
                 for number in range(1, 8):
                     print(f"   stage {number}: {run.stage_result(number).get('seconds')}s")
             print(

@@ -1,11 +1,14 @@
 """`run_function`: the one entry point that runs an AI function for an account and site."""
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +35,7 @@ class FunctionResult:
     skipped: int = 0
     failed: int = 0
     credits_used: int = 0
+    capped: int = 0  # items left undone because the budget would not cover them
     details: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
 
@@ -97,6 +101,23 @@ class _Prices:
         )
 
 
+class Budget(Protocol):
+    """A cap on what a group of calls may spend (a run's `max_credits_per_run`)."""
+
+    def reserve(self, credits: int) -> bool:
+        """Before a call: hold its estimated cost; False when that would pass the cap (no call is made)."""
+
+    def release(self, credits: int) -> None:
+        """After a call: drop its hold (its real cost is charged through `spend`, or nothing)."""
+
+    def spend(self, credits: int) -> None:
+        """Inside the call's commit: count its real cost; raises BudgetExhausted to refuse the commit."""
+
+
+class BudgetExhausted(Exception):
+    """Committing this call would pass the cap: nothing of it is saved or charged."""
+
+
 def run_function(
     name: str,
     payload: dict,
@@ -106,53 +127,116 @@ def run_function(
     automation_run_id: str = "",
     stage: int | None = None,
     guard: Callable[[], None] | None = None,
+    budget: Budget | None = None,
+    call_slots: threading.Semaphore | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     celery_task_id: str = "",
 ) -> FunctionResult:
     """Run AI function `name` on `payload["ids"]` of `site`.
 
-    Provider calls run concurrently (AI_CONCURRENCY) and outside any transaction. Each call's
+    Provider calls run concurrently (AI_CONCURRENCY threads; `call_slots`, when given, bounds the
+    calls in flight across several run_function calls) and outside any transaction. Each call's
     outputs, status changes, credit deduction and success log commit in one transaction, after
     `guard()` (which may raise to refuse the commit). A call that fails writes a failed log and
-    changes and charges nothing. Raises ValidationFailed and InsufficientCredits before any call;
-    InsufficientCredits mid-way stops the remaining calls and is raised after logging.
+    changes and charges nothing; so does one that `budget` refuses. Raises ValidationFailed and
+    InsufficientCredits before any call; InsufficientCredits mid-way stops the remaining calls and
+    is raised after logging.
     """
     prepared = prepare(name, payload, account=account, site=site)
-    function, options = prepared.function, prepared.options
-    units = function.units(prepared.items, site=site, options=options)
-    result = FunctionResult(function=name, requested=len(prepared.items))
     provider = get_provider()
-    model = settings.AI_MODELS.get(name, "")
-    prices = _Prices()
-    log_fields = {
-        "account": account,
-        "site": site,
-        "function": name,
-        "provider": provider.name,
-        "automation_run_id": automation_run_id,
-        "stage": stage,
-        "celery_task_id": celery_task_id,
-    }
-
-    def call(unit: Unit):
-        started = time.monotonic()
+    runner = _Runner(
+        function=prepared.function,
+        options=prepared.options,
+        site=site,
+        provider=provider,
+        model=settings.AI_MODELS.get(name, ""),
+        guard=guard,
+        budget=budget,
+        call_slots=call_slots,
+        log_fields={
+            "account": account,
+            "site": site,
+            "function": name,
+            "provider": provider.name,
+            "automation_run_id": automation_run_id,
+            "stage": stage,
+            "celery_task_id": celery_task_id,
+        },
+        result=FunctionResult(function=name, requested=len(prepared.items)),
+    )
+    units = prepared.function.units(prepared.items, site=site, options=prepared.options)
+    workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
+        futures = [pool.submit(runner.call, unit) for unit in units]
         try:
-            return unit, function.call(provider, unit, model), None, started
-        except AIError as error:
-            return unit, None, str(error), started
-        except Exception as error:  # a provider bug must not take the other calls down with it
-            logger.exception("%s: unexpected provider error", name)
-            return unit, None, f"Unexpected provider error: {error}", started
+            for done, future in enumerate(as_completed(futures), start=1):
+                runner.finish(*future.result())
+                if progress:
+                    progress(done, len(units), f"{name}: {done}/{len(units)} done")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return runner.result
 
-    def fail(unit: Unit, error: str, started: float, *, answer=None, final: bool = True):
-        if final and function.on_failure:
-            function.on_failure(unit.ids, error)
-        result.failed += 1
-        result.errors.append({"ids": unit.ids, "error": error})
+
+@dataclass
+class _Runner:
+    """One run_function call: makes each unit's provider call, then commits or fails it."""
+
+    function: AIFunction
+    options: dict
+    site: Site
+    provider: object
+    model: str
+    guard: Callable[[], None] | None
+    budget: Budget | None
+    call_slots: threading.Semaphore | None
+    log_fields: dict
+    result: FunctionResult
+    prices: _Prices = field(default_factory=_Prices)
+
+    def call(self, unit: Unit) -> tuple:
+        """In a pool thread: the provider call (no database work). Returns what `finish` takes."""
+        started = time.monotonic()
+        hold = 0
+        if self.budget is not None:
+            hold = credits_cost(
+                operation_type=self.function.operation_type,
+                quantity=self.function.quantity(unit.items, self.options),
+            )
+            if not self.budget.reserve(hold):
+                return unit, None, None, started, 0
+        try:
+            with self.call_slots or contextlib.nullcontext():
+                return unit, self.function.call(self.provider, unit, self.model), None, started, hold
+        except AIError as error:
+            return unit, None, str(error), started, hold
+        except Exception as error:  # a provider bug must not take the other calls down with it
+            logger.exception("%s: unexpected provider error", self.function.name)
+            return unit, None, f"Unexpected provider error: {error}", started, hold
+
+    def finish(self, unit: Unit, answer, error: str | None, started: float, hold: int) -> None:
+        try:
+            if error is not None:
+                self.fail(unit, error, started)
+            elif answer is None:
+                self.result.capped += len(unit.items)
+            else:
+                self.commit(unit, answer, started)
+        finally:
+            if self.budget is not None and hold:
+                self.budget.release(hold)
+
+    def fail(self, unit: Unit, error: str, started: float, *, answer=None, final: bool = True) -> None:
+        if final and self.function.on_failure:
+            self.function.on_failure(unit.ids, error)
+        self.result.failed += 1
+        self.result.errors.append({"ids": unit.ids, "error": error})
         AITaskLog.objects.create(
-            **log_fields,
+            **self.log_fields,
             status=AITaskLog.Status.FAILED,
-            model=getattr(answer, "model", model),
+            model=getattr(answer, "model", self.model),
             tokens_in=getattr(answer, "tokens_in", 0),
             tokens_out=getattr(answer, "tokens_out", 0),
             duration_ms=int((time.monotonic() - started) * 1000),
@@ -160,89 +244,67 @@ def run_function(
             error=error,
         )
 
-    workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
-        futures = [pool.submit(call, unit) for unit in units]
+    def commit(self, unit: Unit, answer, started: float) -> None:
+        function, site = self.function, self.site
+        tokens_in, tokens_out = getattr(answer, "tokens_in", 0), getattr(answer, "tokens_out", 0)
+        model = getattr(answer, "model", "")
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                unit, answer, error, started = future.result()
-                if error is not None:
-                    fail(unit, error, started)
-                else:
-                    _commit(
-                        function,
-                        unit,
-                        answer,
-                        started,
-                        site,
-                        options,
-                        result,
-                        prices,
-                        log_fields,
-                        guard,
-                        fail,
-                    )
-                if progress:
-                    progress(done, len(units), f"{name}: {done}/{len(units)} done")
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-    return result
-
-
-def _commit(function, unit, answer, started, site, options, result, prices, log_fields, guard, fail):
-    is_image = isinstance(answer, GeneratedImage)
-    tokens_in = getattr(answer, "tokens_in", 0)
-    tokens_out = getattr(answer, "tokens_out", 0)
-    model = getattr(answer, "model", "")
-    try:
-        with transaction.atomic():
-            if guard is not None:
-                guard()
-            # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
-            rows = list(
-                function.eligible(site=site)
-                .filter(pk__in=unit.ids)
-                .select_for_update(of=("self",))
-                .order_by("pk")
-            )
-            saved = function.save(rows, answer, site=site, options=options)
-            if saved is None:
-                result.skipped += 1
-                return
-            cost_usd = prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=int(is_image))
-            credits = credits_cost(operation_type=function.operation_type, quantity=saved.quantity)
-            if credits:
-                credits_deduct(
-                    account=log_fields["account"],
-                    amount=credits,
-                    operation_type=function.operation_type,
-                    description=f"{function.name} on {len(unit.items)} item(s)",
-                    site=site,
-                    automation_run_id=log_fields["automation_run_id"],
-                    stage=log_fields["stage"],
-                    usage=Usage(model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost_usd),
+            with transaction.atomic():
+                if self.guard is not None:
+                    self.guard()
+                # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
+                rows = list(
+                    function.eligible(site=site)
+                    .filter(pk__in=unit.ids)
+                    .select_for_update(of=("self",))
+                    .order_by("pk")
                 )
-            AITaskLog.objects.create(
-                **log_fields,
-                status=AITaskLog.Status.SUCCESS,
-                model=model,
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                cost_usd=cost_usd,
-                credits_used=credits,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                items=unit.ids,
-            )
-    except AIError as error:
-        fail(unit, str(error), started, answer=answer)
-        return
-    except InsufficientCredits as error:
-        fail(unit, error.message, started, answer=answer, final=False)
-        raise
-    result.processed += len(unit.items)
-    result.created += saved.created
-    result.credits_used += credits
-    for key, value in saved.details.items():
-        result.details[key] = result.details.get(key, 0) + value
+                saved = function.save(rows, answer, site=site, options=self.options)
+                if saved is None:
+                    self.result.skipped += 1
+                    return
+                images = int(isinstance(answer, GeneratedImage))
+                cost_usd = self.prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=images)
+                credits = credits_cost(operation_type=function.operation_type, quantity=saved.quantity)
+                if self.budget is not None:
+                    self.budget.spend(credits)
+                if credits:
+                    credits_deduct(
+                        account=self.log_fields["account"],
+                        amount=credits,
+                        operation_type=function.operation_type,
+                        description=f"{function.name} on {len(unit.items)} item(s)",
+                        site=site,
+                        automation_run_id=self.log_fields["automation_run_id"],
+                        stage=self.log_fields["stage"],
+                        usage=Usage(
+                            model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost_usd
+                        ),
+                    )
+                AITaskLog.objects.create(
+                    **self.log_fields,
+                    status=AITaskLog.Status.SUCCESS,
+                    model=model,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    cost_usd=cost_usd,
+                    credits_used=credits,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    items=unit.ids,
+                )
+        except AIError as error:
+            self.fail(unit, str(error), started, answer=answer)
+            return
+        except BudgetExhausted:
+            # The answer was paid for by the provider, not by the customer: the cap is a promise.
+            self.result.capped += len(unit.items)
+            return
+        except InsufficientCredits as error:
+            self.fail(unit, error.message, started, answer=answer, final=False)
+            raise
+        result = self.result
+        result.processed += len(unit.items)
+        result.created += saved.created
+        result.credits_used += credits
+        for key, value in saved.details.items():
+            result.details[key] = result.details.get(key, 0) + value

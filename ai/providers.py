@@ -13,6 +13,7 @@ from django.conf import settings
 
 from ai import clustering, offline
 from ai.errors import AIError
+from ai.ratelimit import ProviderRateLimit, provider_key
 from ai.specs import FunctionSpec
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,24 @@ class OpenAIProvider:
     name = "openai"
     malformed_retries = 1
 
-    def __init__(self, *, api_key: str, base_url: str | None, timeout: float, max_retries: int):
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        rate_limit: ProviderRateLimit | None = None,
+    ):
+        self.rate_limit = rate_limit
         self.client = openai.OpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key or "not-needed",
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=openai.DefaultHttpxClient(event_hooks=rate_limit.event_hooks())
+            if rate_limit
+            else None,
         )
 
     def complete_json(self, *, spec: FunctionSpec, data: dict, model: str) -> Completion:
@@ -68,6 +84,8 @@ class OpenAIProvider:
             if response.usage is not None:
                 tokens_in += response.usage.prompt_tokens or 0
                 tokens_out += response.usage.completion_tokens or 0
+                if self.rate_limit:
+                    self.rate_limit.record_tokens(response.usage.completion_tokens or 0)
             content = response.choices[0].message.content if response.choices else None
             try:
                 answer = json.loads(content or "")
@@ -151,9 +169,25 @@ class OfflineProvider:
 
 
 @lru_cache(maxsize=1)
-def _provider_for(name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int):
+def _provider_for(
+    name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int, limits: tuple
+):
     if name == "openai":
-        return OpenAIProvider(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        rpm, tpm, window, storage_uri = limits
+        rate_limit = ProviderRateLimit(
+            key=provider_key(base_url=base_url, api_key=api_key),
+            rpm=rpm,
+            tpm=tpm,
+            window_seconds=window,
+            storage_uri=storage_uri,
+        )
+        return OpenAIProvider(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+        )
     if name == "offline":
         logger.info("AI provider: offline (no API key configured); answers are built locally")
         return OfflineProvider()
@@ -168,6 +202,13 @@ def get_provider():
         settings.OPENAI_BASE_URL,
         settings.OPENAI_TIMEOUT,
         settings.OPENAI_MAX_RETRIES,
+        (
+            settings.AI_RPM,
+            settings.AI_TPM,
+            settings.AI_RATE_WINDOW_SECONDS,
+            # The counters live beside the cache, so every worker of the deployment shares them.
+            settings.REDIS_URL or "memory://",
+        ),
     )
 
 

@@ -1,14 +1,21 @@
 """The run loop: executes a claimed run stage by stage, batch by batch, until done, paused or cancelled."""
 
+import collections
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from ai.engine import BudgetExhausted
+from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, enqueue
 from automation.errors import Fenced
 from automation.locks import lock_extend
 from automation.logger import AutomationLogger
@@ -21,6 +28,8 @@ from igny8.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
+PREFETCH = 100  # pending rows read at a time
+PROGRESS_SECONDS = 0.5  # how often the run's result and in-flight items are written while a stage works
 
 
 class StageFailed(Exception):
@@ -29,6 +38,10 @@ class StageFailed(Exception):
 
 class Stop(Exception):
     """The run was paused or cancelled: leave the loop, keeping what was done."""
+
+
+class Yielded(Stop):
+    """The run used up its time slice: it queued itself again and leaves its worker to other sites."""
 
 
 def format_elapsed(seconds: float) -> str:
@@ -115,6 +128,8 @@ class RunExecutor:
         self.run, self.token, self.heartbeat = run, token, heartbeat
         self.site = run.site
         self.log = AutomationLogger(run)
+        self.budget: RunBudget
+        self.started = time.monotonic()
 
     # Ownership and control ---------------------------------------------------------------------
 
@@ -126,8 +141,11 @@ class RunExecutor:
         if not list(owned.values_list("pk", flat=True)):
             raise Fenced()
 
-    def check_control(self) -> None:
-        """Between batches: go on while running; raise Stop when paused or cancelled, Fenced when replaced."""
+    def check_control(self, before_stop: Callable[[], None] | None = None) -> None:
+        """Between batches: go on while running; raise Stop when paused or cancelled, Fenced when replaced.
+
+        `before_stop` runs before the run is handed back (e.g. to let batches in flight commit).
+        """
         if self.heartbeat and self.heartbeat.fenced.is_set():
             raise Fenced()
         while True:
@@ -136,6 +154,10 @@ class RunExecutor:
                 raise Fenced()
             if status == RunStatus.RUNNING:
                 return
+            if before_stop is not None:
+                before_stop()
+                before_stop = None
+                continue  # the batches took time: read the status again
             if status == RunStatus.PAUSED:
                 # Hand the run back only if it is still paused; a resume in between means: carry on.
                 handed_back = AutomationRun.objects.filter(
@@ -148,6 +170,28 @@ class RunExecutor:
                 heartbeat_at=None, current_batch={}
             )
             raise Stop()
+
+    def yield_when_slice_is_used(self, before_yield: Callable[[], None]) -> None:
+        """Between batches: after AUTOMATION_SLICE_SECONDS, queue the run again and leave the worker."""
+        if (
+            settings.CELERY_TASK_ALWAYS_EAGER
+            or time.monotonic() - self.started < settings.AUTOMATION_SLICE_SECONDS
+        ):
+            return
+        before_yield()
+        if self.heartbeat:
+            self.heartbeat.stop()  # a beat after the hand-back would keep the next executor out
+        handed_back = AutomationRun.objects.filter(
+            pk=self.run.pk, fencing_token=self.token, status=RunStatus.RUNNING
+        ).update(heartbeat_at=None, current_batch={})
+        if not handed_back:
+            return  # paused, cancelled or taken over meanwhile: the control check decides
+        try:
+            enqueue(RESUME_TASK, run_pk=self.run.pk)
+        except QUEUE_ERRORS as error:
+            # The watchdog hands a silent run to a worker again once it is stale.
+            logger.warning("%s: could not queue the next slice (%s)", self.run.run_id, error)
+        raise Yielded()
 
     def wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -167,6 +211,7 @@ class RunExecutor:
         try:
             self.check_control()
             config = config_get_or_create(site=self.site)
+            self.budget = RunBudget(run=self.run, token=self.token, cap=config.max_credits_per_run)
             if self.run.current_stage == 1 and self.run.stage_1_result is None:
                 self.log.info(f"Executor started (token {self.token}).", event="executor_start")
             else:
@@ -185,6 +230,11 @@ class RunExecutor:
                 credit_cap_hit = self.run_stage(stage, config)
             run_finish(run=self.run, status=RunStatus.COMPLETED, token=self.token)
             return "completed"
+        except Yielded:
+            self.log.info(
+                "Executor yields its worker; the run continues from the queue.", stage=self.run.current_stage
+            )
+            return "yielded"
         except Stop:
             self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
             return "stopped"
@@ -205,9 +255,10 @@ class RunExecutor:
             return "failed"
 
     def save_result(self, stage: Stage, result: dict) -> None:
+        # total_credits_used is counted by each charge's own transaction (RunBudget.spend).
         spent = credits_used_by_run(automation_run_id=self.run.run_id)
         result["credits_used"] = spent.get(stage.number, 0)
-        self.update_run(**{f"stage_{stage.number}_result": result}, total_credits_used=sum(spent.values()))
+        self.update_run(**{f"stage_{stage.number}_result": result})
 
     def run_stage(self, stage: Stage, config: AutomationConfig) -> bool:
         """Run one stage to the end of its queue; returns True when the run's credit cap was reached."""
@@ -259,98 +310,179 @@ class RunExecutor:
         self.log.info(f"{stage.name}: done.", stage=stage.number, event="stage_complete", result=summary)
         return credit_cap_hit
 
+    def batches_in_flight(self, stage: Stage, config: AutomationConfig) -> int:
+        """How many batches of `stage` may be in flight at once.
+
+        With no delay between batches, an AI stage keeps up to AI_CONCURRENCY calls in flight across
+        consecutive batches (each batch still commits item by item). A delay, a local stage or the
+        embedded SQLite database (one writer at a time) means one batch at a time.
+        """
+        if (
+            config.within_stage_delay
+            or stage.function_name is None
+            or connection.vendor == "sqlite"
+            or connection.in_atomic_block  # other threads could not see the caller's uncommitted rows
+        ):
+            return 1
+        return max(1, settings.AI_CONCURRENCY)
+
     def run_batches(
         self, stage: Stage, config: AutomationConfig, result: dict, *, total: int, elapsed
     ) -> bool:
-        attempted: set[int] = set()
-        failed_in_a_row, last_error, succeeded = 0, "", False
+        """Process the stage's queue batch by batch; returns True when the run's credit cap was reached.
 
-        def queue_done() -> bool:
-            if attempted and not succeeded:
-                raise StageFailed(
-                    f"Stage {stage.number} ({stage.name}) failed: no batch succeeded; {last_error}"
-                )
-            return False
-
+        Pause and cancel are checked before each batch starts: batches already in flight finish and
+        commit (a cancelled run's guard refuses their commits), then the executor stops.
+        """
         cap, size, options = stage.cap(config), stage.batch_size(config), stage.options(config)
-        while True:
-            self.check_control()
-            if config.max_credits_per_run and self.run.total_credits_used >= config.max_credits_per_run:
-                result.update(partial_reason="max_credits_per_run reached")
-                return True
-            limit = size
-            if cap:
-                limit = min(limit or cap, cap - result[stage.processed_key])
-                if limit <= 0:
-                    result["partial_reason"] = f"{stage.cap_field} reached"
-                    return False
-            waiting = stage.pending(self.site).exclude(pk__in=attempted).values_list("pk", flat=True)
-            batch = list(waiting[:limit] if limit else waiting)
-            if not batch:
-                return queue_done()
-            if len(batch) < stage.min_batch:
-                result["leftover"] = len(batch)
+        in_flight_limit = self.batches_in_flight(stage, config)
+        call_slots = threading.BoundedSemaphore(max(1, settings.AI_CONCURRENCY))
+        state = _StageState()
+        queue = _PendingQueue(stage, self.site, prefetch=max(PREFETCH, (size or 0) * in_flight_limit * 2))
+        in_flight: dict[Future, list] = {}
+        pool_threads: set[int] = set()
+        progress = _Every(PROGRESS_SECONDS)
+
+        def show_in_flight(*, now: bool = False) -> None:
+            if now or progress.due("batch"):
+                self.show_batch(stage, [row for rows in in_flight.values() for row in rows], result, total)
+
+        def settle(done) -> None:
+            for future in done:
+                batch = [row.pk for row in in_flight.pop(future)]
+                try:
+                    outcome = future.result()
+                except InsufficientCredits as error:
+                    state.out_of_credits = state.out_of_credits or error
+                    continue
+                except Fenced:
+                    state.fenced = True
+                    continue
+                except ApplicationError as error:
+                    outcome = None
+                    state.last_error = error.message
+                    result["errors"] += 1
+                    self.log.warning(f"Batch refused: {error.message}", stage=stage.number, ids=batch)
+                self.tally(stage, result, outcome, state)
+                elapsed()
                 self.log.info(
-                    f"{len(batch)} {stage.items_name} left: fewer than {stage.min_batch}, kept for later.",
+                    f"Processed {result[stage.processed_key]}/{total}.",
                     stage=stage.number,
+                    event="stage_item_processed",
+                    ids=batch,
+                    processed=result[stage.processed_key],
                 )
-                return queue_done()
-            if attempted and config.within_stage_delay:
-                self.wait(config.within_stage_delay)
-            attempted.update(batch)
-            self.show_batch(stage, batch, result, total)
-            try:
-                outcome = stage.process(
-                    Batch(
-                        site=self.site,
-                        ids=batch,
-                        options=options,
-                        run_id=self.run.run_id,
-                        stage=stage.number,
-                        guard=self.guard,
-                    )
-                )
-            except InsufficientCredits as error:
+            if progress.due("result"):
+                self.save_result(stage, result)
+            show_in_flight()
+            if state.out_of_credits:
+                error = state.out_of_credits
                 raise InsufficientCredits(
                     required=error.required,
                     available=error.available,
                     message=f"Stage {stage.number} ran out of credits: {error.message}",
-                ) from None
-            except ApplicationError as error:
-                outcome, last_error = None, error.message
-                result["errors"] += 1
-                self.log.warning(f"Batch refused: {error.message}", stage=stage.number, ids=batch)
-            if outcome is not None:
-                result["errors"] += len(outcome.errors)
-                stage.tally(result, outcome, stage)
-                if stage.created_key:
-                    result[stage.created_key] += outcome.created
-                if outcome.errors:
-                    last_error = outcome.errors[-1]["error"]
-                    for item in outcome.errors:
-                        self.log.error(
-                            f"Item {item['ids']} failed: {item['error']}", stage=stage.number, ids=item["ids"]
-                        )
-            batch_failed = outcome is None or (outcome.processed == 0 and outcome.failed > 0)
-            succeeded = succeeded or not batch_failed
-            failed_in_a_row = failed_in_a_row + 1 if batch_failed else 0
-            if failed_in_a_row >= MAX_CONSECUTIVE_FAILED_BATCHES:
-                raise StageFailed(
-                    f"Stage {stage.number} ({stage.name}) stopped after {failed_in_a_row} failed batches "
-                    f"in a row; last error: {last_error}"
                 )
-            elapsed()
-            self.save_result(stage, result)
-            self.log.info(
-                f"Processed {result[stage.processed_key]}/{total}.",
-                stage=stage.number,
-                event="stage_item_processed",
-                ids=batch,
-                processed=result[stage.processed_key],
-            )
+            if state.fenced:
+                raise Fenced()
+            if state.failed_in_a_row >= MAX_CONSECUTIVE_FAILED_BATCHES:
+                raise StageFailed(
+                    f"Stage {stage.number} ({stage.name}) stopped after {state.failed_in_a_row} failed "
+                    f"batches in a row; last error: {state.last_error}"
+                )
 
-    def show_batch(self, stage: Stage, batch: list[int], result: dict, total: int) -> None:
-        items = stage.pending(self.site).filter(pk__in=batch)
+        def drain() -> None:
+            while in_flight:
+                settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+
+        def next_batch() -> list | None:
+            """The next batch to start, or None when the stage should stop starting batches."""
+            if state.capped or self.budget.exhausted:
+                state.capped = True
+                result.update(partial_reason="max_credits_per_run reached")
+                return None
+            limit = size
+            if cap:
+                limit = min(
+                    limit or cap, cap - result[stage.processed_key] - sum(map(len, in_flight.values()))
+                )
+                if limit <= 0:
+                    result["partial_reason"] = f"{stage.cap_field} reached"
+                    return None
+            batch = queue.take(limit)
+            if batch and len(batch) < stage.min_batch:
+                if not in_flight:
+                    result["leftover"] = len(batch)
+                    leftover = f"{len(batch)} {stage.items_name} left"
+                    self.log.info(
+                        f"{leftover}: fewer than {stage.min_batch}, kept for later.", stage=stage.number
+                    )
+                return None
+            return batch or None
+
+        with ThreadPoolExecutor(
+            max_workers=in_flight_limit, thread_name_prefix=f"stage-{stage.number}"
+        ) as pool:
+            try:
+                while True:
+                    self.check_control(before_stop=drain)
+                    self.yield_when_slice_is_used(before_yield=drain)
+                    batch = next_batch()
+                    if batch is None:
+                        if not in_flight:
+                            break
+                        settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+                        continue
+                    if state.started and config.within_stage_delay:
+                        self.wait(config.within_stage_delay)
+                    state.started = True
+                    job = Batch(
+                        site=self.site,
+                        ids=[row.pk for row in batch],
+                        options=options,
+                        run_id=self.run.run_id,
+                        stage=stage.number,
+                        guard=self.guard,
+                        budget=self.budget,
+                        call_slots=call_slots,
+                    )
+                    if in_flight_limit == 1:
+                        in_flight[_run_here(stage.process, job)] = batch
+                    else:
+                        in_flight[pool.submit(_in_pool_thread, stage.process, job, pool_threads)] = batch
+                    show_in_flight(now=len(in_flight) == 1)
+                    if len(in_flight) >= in_flight_limit:
+                        settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+            except BaseException:
+                drain_quietly(in_flight)
+                raise
+            finally:
+                _close_pool_connections(pool, pool_threads)
+        if state.started and not state.succeeded:
+            raise StageFailed(
+                f"Stage {stage.number} ({stage.name}) failed: no batch succeeded; {state.last_error}"
+            )
+        return state.capped
+
+    def tally(self, stage: Stage, result: dict, outcome, state: "_StageState") -> None:
+        if outcome is not None:
+            result["errors"] += len(outcome.errors)
+            stage.tally(result, outcome, stage)
+            if stage.created_key:
+                result[stage.created_key] += outcome.created
+            if outcome.capped:
+                state.capped = True
+                result["partial_reason"] = "max_credits_per_run reached"
+            if outcome.errors:
+                state.last_error = outcome.errors[-1]["error"]
+                for item in outcome.errors:
+                    self.log.error(
+                        f"Item {item['ids']} failed: {item['error']}", stage=stage.number, ids=item["ids"]
+                    )
+        batch_failed = outcome is None or (outcome.processed == 0 and outcome.failed > 0)
+        state.succeeded = state.succeeded or not batch_failed
+        state.failed_in_a_row = state.failed_in_a_row + 1 if batch_failed else 0
+
+    def show_batch(self, stage: Stage, items: list, result: dict, total: int) -> None:
         self.update_run(
             current_batch={
                 "stage": stage.number,
@@ -359,3 +491,138 @@ class RunExecutor:
                 "in_flight": [{"id": item.pk, "label": stage.label(item)} for item in items],
             }
         )
+
+
+@dataclass
+class _StageState:
+    started: bool = False
+    succeeded: bool = False
+    failed_in_a_row: int = 0
+    last_error: str = ""
+    capped: bool = False
+    fenced: bool = False
+    out_of_credits: InsufficientCredits | None = None
+
+
+class _PendingQueue:
+    """The stage's pending rows in id order, read a page at a time past the last row handed out.
+
+    A row handed out is never handed out again in this pass, even if it stays pending (its call
+    failed): the next run, or the next pass after a resume, tries it again.
+    """
+
+    def __init__(self, stage: Stage, site, *, prefetch: int):
+        self.stage, self.site, self.prefetch = stage, site, prefetch
+        self.rows: collections.deque = collections.deque()
+        self.last_pk = 0
+        self.exhausted = False
+
+    def take(self, limit: int | None) -> list:
+        if len(self.rows) < (limit or 1) or limit is None:
+            self._read(everything=limit is None)
+        count = len(self.rows) if limit is None else min(limit, len(self.rows))
+        return [self.rows.popleft() for _ in range(count)]
+
+    def _read(self, *, everything: bool) -> None:
+        if self.exhausted:
+            return
+        page = self.stage.pending(self.site).filter(pk__gt=self.last_pk)
+        rows = list(page if everything else page[: self.prefetch])
+        if rows:
+            self.last_pk = rows[-1].pk
+            self.rows.extend(rows)
+        self.exhausted = everything or len(rows) < self.prefetch
+
+
+class _Every:
+    """True at most once per `seconds` for each name: for progress writes that may lag a little."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.last = seconds, {}
+
+    def due(self, name: str) -> bool:
+        now = time.monotonic()
+        if now - self.last.get(name, -self.seconds) >= self.seconds:
+            self.last[name] = now
+            return True
+        return False
+
+
+def _run_here(process, job: Batch) -> Future:
+    """One batch at a time: run it in the executor's own thread (and database connection)."""
+    future = Future()
+    try:
+        future.set_result(process(job))
+    except Exception as error:
+        future.set_exception(error)
+    return future
+
+
+def _in_pool_thread(process, job: Batch, threads: set[int]):
+    """Run a batch in a pool thread, which keeps its own database connection for the stage."""
+    threads.add(threading.get_ident())
+    return process(job)
+
+
+def _close_pool_connections(pool: ThreadPoolExecutor, threads: set[int]) -> None:
+    """Each pool thread that ran a batch closes its own connection (a connection is per thread).
+
+    One task per such thread, all held at a barrier until every thread has taken one, so no
+    thread can take two and leave another's connection open.
+    """
+    if not threads:
+        return
+    barrier = threading.Barrier(len(threads), timeout=10)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        connection.close()
+
+    wait([pool.submit(close) for _ in threads])
+
+
+def drain_quietly(in_flight: dict) -> None:
+    """Let batches already started finish (their commits are guarded) before the executor leaves."""
+    if in_flight:
+        wait(in_flight)
+
+
+class RunBudget:
+    """What the run has spent, counted in the transaction of each charge, and its cap as a promise.
+
+    A call starts only when its estimate fits what is left under `max_credits_per_run`; its commit
+    adds the real cost to the run's `total_credits_used` with a conditional UPDATE that refuses to
+    pass the cap, so a run never spends more than its cap, whatever runs concurrently.
+    """
+
+    def __init__(self, *, run: AutomationRun, token: int, cap: int | None):
+        self.run_pk, self.token, self.cap = run.pk, token, cap
+        self.spent, self.reserved = run.total_credits_used, 0
+        self.lock = threading.Lock()
+
+    @property
+    def exhausted(self) -> bool:
+        return self.cap is not None and self.spent >= self.cap
+
+    def reserve(self, credits: int) -> bool:
+        with self.lock:
+            if self.cap is not None and self.spent + self.reserved + credits > self.cap:
+                return False
+            self.reserved += credits
+            return True
+
+    def release(self, credits: int) -> None:
+        with self.lock:
+            self.reserved -= credits
+
+    def spend(self, credits: int) -> None:
+        if not credits:
+            return
+        runs = AutomationRun.objects.filter(pk=self.run_pk, fencing_token=self.token)
+        if self.cap is not None:
+            runs = runs.filter(total_credits_used__lte=self.cap - credits)
+        if not runs.update(total_credits_used=F("total_credits_used") + credits):
+            raise BudgetExhausted()
+        with self.lock:
+            self.spent += credits

@@ -6,13 +6,14 @@ and how it projects the estimate. The run loop and the estimate are generic over
 """
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.db.models import Count, QuerySet
 
-from ai.engine import FunctionResult, run_function
+from ai.engine import Budget, FunctionResult, run_function
 from ai.functions import get_function
 from automation.models import AutomationConfig
 from billing.services import credits_cost
@@ -44,6 +45,8 @@ class Batch:
     run_id: str
     stage: int
     guard: Callable[[], None]  # raises inside the batch's transaction when the executor lost the run
+    budget: Budget | None = None  # what the run may still spend
+    call_slots: threading.Semaphore | None = None  # AI calls in flight, shared by the stage's batches
 
 
 def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], FunctionResult]:
@@ -68,6 +71,8 @@ def ai_step(function_name: str) -> Callable[[Batch], FunctionResult]:
             automation_run_id=batch.run_id,
             stage=batch.stage,
             guard=batch.guard,
+            budget=batch.budget,
+            call_slots=batch.call_slots,
         )
 
     return process

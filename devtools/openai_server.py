@@ -35,6 +35,7 @@ DEFAULT_KNOBS = {
     "hang_next": 0,
     "image_fail_next": 0,
     "respond_next": [],
+    "retry_after": 0,
 }
 MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3", "text-embedding-3-small"]
 
@@ -254,7 +255,7 @@ class FakeOpenAIServer:
                     400: ("Your request was rejected by the content policy.", "content_policy_violation"),
                 }
                 message, code = messages.get(status, ("The server had an error.", "server_error"))
-                headers = {"retry-after": "0"} if status == 429 else None
+                headers = {"retry-after": str(server._knobs["retry_after"])} if status == 429 else None
                 self._send(status, {"error": {"message": message, "type": code, "code": code}}, headers)
 
             def _image(self, body: dict) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
 
@@ -230,6 +231,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Declared, so a worker started without -Q consumes every queue the project routes to.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("automation"))
 CELERY_TASK_ROUTES = {
     "automation.run_automation_task": {"queue": "automation"},
     "automation.resume_automation_task": {"queue": "automation"},
@@ -255,6 +259,10 @@ AI_PROVIDER = os.environ.get("AI_PROVIDER", "openai" if OPENAI_API_KEY else "off
 OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 3)
 AI_CONCURRENCY = env_int("AI_CONCURRENCY", 4)
+# The provider's limits, shared through Redis by every worker and run using the same key (unset: none).
+AI_RPM = env_int("AI_RPM", 0)
+AI_TPM = env_int("AI_TPM", 0)
+AI_RATE_WINDOW_SECONDS = env_int("AI_RATE_WINDOW_SECONDS", 60)
 AI_MODELS = {
     "auto_cluster": os.environ.get("AI_MODEL_AUTO_CLUSTER", "gpt-4o-mini"),
     "generate_ideas": os.environ.get("AI_MODEL_GENERATE_IDEAS", "gpt-4o-mini"),
@@ -270,6 +278,9 @@ AUTOMATION_LOG_DIR = Path(os.environ.get("AUTOMATION_LOG_DIR", DATA_DIR / "logs"
 AUTOMATION_LOCK_TTL = env_int("AUTOMATION_LOCK_TTL", 21600)
 AUTOMATION_HEARTBEAT_SECONDS = env_float("AUTOMATION_HEARTBEAT_SECONDS", 15.0)
 AUTOMATION_STALE_SECONDS = env_float("AUTOMATION_STALE_SECONDS", 300.0)
+# A run hands its worker slot back (and queues itself again) after this long, so one big site
+# cannot hold a worker while other sites wait.
+AUTOMATION_SLICE_SECONDS = env_float("AUTOMATION_SLICE_SECONDS", 600.0)
 
 LOGGING = {
     "version": 1,

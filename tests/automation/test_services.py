@@ -248,3 +248,16 @@ def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site,
         assert heartbeat.fenced.is_set()
     finally:
         heartbeat.stop()
+
+
+def test_a_run_never_spends_more_than_its_credit_cap(pipeline_site):
+    config = services.config_get_or_create(site=pipeline_site)
+    services.config_update(config=config, fields={"max_credits_per_run": 20})
+    run = services.start_automation(site=pipeline_site)
+    assert execute_run(run_pk=run.pk) == "completed"
+    run.refresh_from_db()
+    ledger = CreditTransaction.objects.filter(automation_run_id=run.run_id)
+    charged = -sum(ledger.values_list("amount", flat=True))
+    assert charged == run.total_credits_used
+    assert 0 < charged <= 20
+    assert run.stage_4_result["partial_reason"] == "max_credits_per_run reached"

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    def __init__(self, env: dict):
-        self.env = env
+    def __init__(self, env: dict, *, queues: str | None = "celery,automation"):
+        self.env, self.queues = env, queues
         self.process = None
         self.log = None
 
@@ -32,8 +32,7 @@ class Worker:
                 "-A",
                 "igny8",
                 "worker",
-                "-Q",
-                "celery,automation",
+                *(["-Q", self.queues] if self.queues else []),
                 "--pool=threads",
                 "-c",
                 "4",
@@ -94,17 +93,20 @@ def worker_env(openai_server) -> dict:
         OPENAI_TIMEOUT="5",
         AUTOMATION_HEARTBEAT_SECONDS="0.5",
         AUTOMATION_STALE_SECONDS="3",
+        # Several calls in flight across a stage's batches, as in production.
+        AI_CONCURRENCY="4",
     )
     return env
 
 
 @pytest.fixture
 def start_worker(transactional_db, openai_server):
-    """Start a worker on demand (call it); every worker started is stopped at the end of the test."""
+    """Start a worker on demand (call it, optionally with its queues and settings); every worker
+    started is stopped at the end of the test."""
     workers = []
 
-    def start() -> Worker:
-        worker = Worker(worker_env(openai_server)).start()
+    def start(*, queues: str | None = "celery,automation", **env) -> Worker:
+        worker = Worker({**worker_env(openai_server), **env}, queues=queues).start()
         workers.append(worker)
         return worker
 

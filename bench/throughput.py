@@ -1,0 +1,195 @@
+"""Throughput benchmarks (not tests), against the local OpenAI-compatible server and real workers.
+
+P1  whole-run wall time ÷ Σ_stages ⌈calls_s / c⌉ × L, at L = 200 ms, c = AI_CONCURRENCY = 8, 120
+    keywords, delays 0 (target ≤ 1.25); beside it, the same wall ÷ the one-call-at-a-time time.
+P5  10 sites started together on 2 worker processes: wall ÷ the slowest site's wall alone
+    (target ≤ 1.5).
+
+    python bench/throughput.py [--p1] [--detail]   # or `make bench`; PostgreSQL and Redis as for the tests
+"""
+
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/igny8_bench")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+LATENCY = 0.2
+CONCURRENCY = 8
+FUNCTION_OF_PATH = {"/v1/images/generations": "generate_images"}
+TOPICS = [
+    "running shoes", "coffee grinder", "solar panel", "heat pump", "yoga mat", "dog food",
+    "road bike", "espresso machine", "standing desk", "air fryer", "hiking boots", "baby monitor",
+]  # fmt: skip
+ANGLES = ["best", "cheap", "how to choose", "review", "vs alternatives", "for beginners", "maintenance",
+          "size guide", "problems", "accessories"]  # fmt: skip
+
+
+def keyword_texts(count: int, offset: int = 0) -> list[str]:
+    pairs = [(topic, angle) for topic in TOPICS for angle in ANGLES]
+    return [f"{angle} {topic}" for topic, angle in pairs[offset : offset + count]]
+
+
+def start_workers(count: int, *, env: dict, threads: int) -> list[subprocess.Popen]:
+    logs = Path(tempfile.mkdtemp(prefix="igny8-bench-"))
+    workers = []
+    for number in range(count):
+        log = open(logs / f"worker-{number}.log", "w")  # noqa: SIM115 - the worker writes to it
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "igny8",
+                    "worker",
+                    "--pool=threads",
+                    "-c",
+                    str(threads),
+                    "-l",
+                    "warning",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-n",
+                    f"bench-{number}-{time.time_ns()}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        )
+    return workers
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.wait(timeout=30)
+
+
+def main() -> None:
+    from bench.run import ensure_database
+
+    ensure_database()
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from automation.models import AutomationRun
+    from automation.services import AutomationService
+    from devtools.openai_server import FakeOpenAIServer
+    from tests.factories import make_account, make_keywords
+    from tests.waiting import wait_for
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)  # each benchmark starts from an empty database
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+    def new_site(keywords: int, offset: int = 0):
+        site = make_account(credits=10_000_000).site
+        make_keywords(site=site, texts=keyword_texts(keywords, offset))
+        config = AutomationService.get_config(site=site)
+        AutomationService.update_config(
+            config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0}
+        )
+        return site
+
+    def run_sites(sites) -> list[AutomationRun]:
+        runs = [AutomationService.start_automation(site=site) for site in sites]
+        ended = ("completed", "failed", "cancelled")
+        wait_for(
+            lambda: (
+                AutomationRun.objects.filter(pk__in=[r.pk for r in runs], status__in=ended).count()
+                == len(runs)
+            ),
+            timeout=900,
+            what="the benchmark runs",
+            interval=0.1,
+        )
+        runs = list(AutomationRun.objects.filter(pk__in=[r.pk for r in runs]))
+        failed = [r.error_message for r in runs if r.status != "completed"]
+        assert not failed, failed
+        return runs
+
+    def wall(runs) -> float:
+        return (max(r.completed_at for r in runs) - min(r.started_at for r in runs)).total_seconds()
+
+    with FakeOpenAIServer(latency_ms=int(LATENCY * 1000)) as server:
+        env = {
+            **os.environ,
+            "AI_PROVIDER": "openai",
+            "OPENAI_API_KEY": "bench",
+            "OPENAI_BASE_URL": server.base_url,
+            "AI_CONCURRENCY": str(CONCURRENCY),
+            "AI_IMAGE_SIZE": "256x256",  # the local server draws each image: keep its CPU out of the figure
+        }
+
+        workers = start_workers(1, env=env, threads=2)
+        try:
+            time.sleep(3)  # the worker connects; the run's timestamps measure the run itself
+            server.reset()
+            server.configure(latency_ms=int(LATENCY * 1000))
+            site = new_site(120)
+            (run,) = run_sites([site])
+            calls = Counter(
+                FUNCTION_OF_PATH.get(entry["path"]) or entry["schema_name"] for entry in server.requests
+            )
+            ideal = sum(math.ceil(count / CONCURRENCY) * LATENCY for count in calls.values())
+            serial = sum(calls.values()) * LATENCY
+            seconds = wall([run])
+            if "--detail" in sys.argv:
+                for name in calls:
+                    times = sorted(
+                        entry["time"]
+                        for entry in server.requests
+                        if (FUNCTION_OF_PATH.get(entry["path"]) or entry["schema_name"]) == name
+                    )
+                    peak = max(sum(1 for t in times if start <= t < start + LATENCY * 0.9) for start in times)
+                    span = times[-1] - times[0]
+                    print(f"   {name}: {len(times)} calls, at most {peak} in flight, over {span:.2f}s")
+                for number in range(1, 8):
+                    print(f"   stage {number}: {run.stage_result(number).get('seconds')}s")
+            print(
+                f"P1 whole run, 120 keywords, {sum(calls.values())} calls {dict(calls)}: "
+                f"wall {seconds:.2f}s; "
+                f"ideal at c={CONCURRENCY} {ideal:.2f}s, ratio {seconds / ideal:.2f} (target <= 1.25); "
+                f"one call at a time would be {serial:.2f}s, ratio {seconds / serial:.2f}"
+            )
+        finally:
+            stop_workers(workers)
+
+        if "--p1" in sys.argv:
+            return
+        workers = start_workers(2, env=env, threads=5)
+        try:
+            time.sleep(3)
+            alone = [wall(run_sites([new_site(30, offset=10 * n)])) for n in range(2)]
+            together = wall(run_sites([new_site(30, offset=10 * (n % 9)) for n in range(10)]))
+            slowest = max(alone)
+            print(
+                f"P5 10 sites on 2 worker processes: together {together:.2f}s, "
+                f"one site alone {slowest:.2f}s, "
+                f"ratio {together / slowest:.2f} (target <= 1.5; the sum would be {10 * slowest:.0f}s)"
+            )
+        finally:
+            stop_workers(workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The provider rate limit is shared through Redis: separate workers together stay under it."""
+
+import threading
+
+import pytest
+from django.conf import settings
+
+from ai import specs
+from ai.providers import OpenAIProvider
+from ai.ratelimit import ProviderRateLimit, provider_key
+from tests.waiting import wait_for
+
+CLUSTER_INPUT = {"keywords": ["solar panel cost", "solar panel size", "heat pump noise"]}
+
+
+def worker_provider(server, *, rpm: int = 0, window: int = 60, retries: int = 0) -> OpenAIProvider:
+    """A provider as one worker process builds it: its own client, the shared Redis counters."""
+    key = provider_key(base_url=server.base_url, api_key="test-key")
+    limit = ProviderRateLimit(key=key, rpm=rpm, tpm=0, window_seconds=window, storage_uri=settings.REDIS_URL)
+    return OpenAIProvider(
+        api_key="test-key", base_url=server.base_url, timeout=5, max_retries=retries, rate_limit=limit
+    )
+
+
+def call(provider: OpenAIProvider) -> None:
+    provider.complete_json(spec=specs.AUTO_CLUSTER, data=CLUSTER_INPUT, model="gpt-4o-mini")
+
+
+def arrivals(server) -> list[float]:
+    return sorted(entry["time"] for entry in server.requests if entry["path"] == "/v1/chat/completions")
+
+
+@pytest.fixture
+def server(openai_server):
+    openai_server.reset()
+    yield openai_server
+    openai_server.reset()
+
+
+def test_two_workers_together_stay_under_the_requests_per_window(server):
+    rpm, window = 3, 2
+    workers = [worker_provider(server, rpm=rpm, window=window) for _ in range(2)]
+    threads = [threading.Thread(target=lambda p=p: [call(p) for _ in range(4)]) for p in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    times = arrivals(server)
+    assert len(times) == 8
+    # Any window (less a little for the trip to the server) holds at most `rpm` requests.
+    busiest = max(sum(1 for t in times if start <= t < start + window - 0.1) for start in times)
+    assert busiest == rpm
+    assert times[-1] - times[0] >= 2 * window - 0.2  # 8 requests at 3 per window need 3 windows
+
+
+def test_a_429_slows_every_worker_of_the_key_for_its_retry_after(server):
+    server.configure(fail_next=[429], retry_after=1)
+    first, second = worker_provider(server, retries=1), worker_provider(server)
+    retried = threading.Thread(target=call, args=(first,))
+    retried.start()
+    wait_for(lambda: [e for e in server.requests if e["status"] == 429], timeout=5, what="the 429")
+    call(second)
+    retried.join(timeout=10)
+    refused_at = next(e["time"] for e in server.requests if e["status"] == 429)
+    later = [e["time"] for e in server.requests if e["status"] == 200]
+    assert len(later) == 2
+    assert min(later) - refused_at >= 0.9
+
+
+def test_retry_after_is_read_in_seconds_milliseconds_or_as_a_date():
+    from ai.ratelimit import retry_after_seconds
+
+    assert retry_after_seconds({"retry-after": "2"}) == 2.0
+    assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after_seconds({}) is None

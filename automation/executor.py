@@ -29,6 +29,7 @@ from igny8.errors import ApplicationError
 logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
 PREFETCH = 100  # pending rows read at a time
+ARRANGED_PAGE = 1000  # rows read at a time by a stage that reorders them (stage 1 groups alike keywords)
 PROGRESS_SECONDS = 0.5  # how often the run's result and in-flight items are written while a stage works
 
 
@@ -338,7 +339,12 @@ class RunExecutor:
         in_flight_limit = self.batches_in_flight(stage, config)
         call_slots = threading.BoundedSemaphore(max(1, settings.AI_CONCURRENCY))
         state = _StageState()
-        queue = _PendingQueue(stage, self.site, prefetch=max(PREFETCH, (size or 0) * in_flight_limit * 2))
+        queue = _PendingQueue(
+            stage,
+            self.site,
+            run_id=self.run.run_id,
+            prefetch=ARRANGED_PAGE if stage.arrange else max(PREFETCH, (size or 0) * in_flight_limit * 2),
+        )
         in_flight: dict[Future, list] = {}
         pool_threads: set[int] = set()
         progress = _Every(PROGRESS_SECONDS)
@@ -511,8 +517,8 @@ class _PendingQueue:
     failed): the next run, or the next pass after a resume, tries it again.
     """
 
-    def __init__(self, stage: Stage, site, *, prefetch: int):
-        self.stage, self.site, self.prefetch = stage, site, prefetch
+    def __init__(self, stage: Stage, site, *, run_id: str, prefetch: int):
+        self.stage, self.site, self.run_id, self.prefetch = stage, site, run_id, prefetch
         self.rows: collections.deque = collections.deque()
         self.last_pk = 0
         self.exhausted = False
@@ -530,6 +536,8 @@ class _PendingQueue:
         rows = list(page if everything else page[: self.prefetch])
         if rows:
             self.last_pk = rows[-1].pk
+            if self.stage.arrange:
+                rows = self.stage.arrange(rows, site=self.site, run_id=self.run_id, stage=self.stage.number)
             self.rows.extend(rows)
         self.exhausted = everything or len(rows) < self.prefetch
 

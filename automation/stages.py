@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.db.models import Count, QuerySet
 
-from ai.engine import Budget, FunctionResult, run_function
+from ai.engine import Budget, FunctionResult, keywords_in_similarity_order, run_function
 from ai.functions import get_function
 from automation.models import AutomationConfig
 from billing.services import credits_cost
@@ -118,6 +118,8 @@ class Stage:
     # The estimate: items this stage would process given what earlier stages project, and their cost.
     project: Callable[..., int] = lambda *, pending, earlier, config: pending
     credits: Callable[..., int] | None = None
+    # Reorders a page of pending rows before batches are cut from it (rows, *, site, run_id, stage).
+    arrange: Callable[..., list] | None = None
 
     def pending(self, site: Site) -> QuerySet:
         """Rows this stage would work on now, oldest first."""
@@ -207,6 +209,10 @@ STAGES: tuple[Stage, ...] = (
         tally=count_clustered,
         cap_field="max_keywords_per_run",
         skips_disabled=True,
+        # One topic in one call: the model names each topic once instead of once per batch.
+        arrange=lambda rows, *, site, run_id, stage: keywords_in_similarity_order(
+            rows, site=site, automation_run_id=run_id, stage=stage
+        ),
     ),
     Stage(
         number=2,

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from ai.models import AITaskLog
 from automation import services
 from automation.errors import RunActive
 from automation.executor import execute_run, executor_claim
@@ -15,6 +16,7 @@ from automation.stages import STAGES, get_stage
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
+from planner.models import Keyword
 from tests.factories import make_account, make_keywords
 from tests.waiting import wait_for
 from writer.models import Content, Image, Task
@@ -261,3 +263,28 @@ def test_a_run_never_spends_more_than_its_credit_cap(pipeline_site):
     assert charged == run.total_credits_used
     assert 0 < charged <= 20
     assert run.stage_4_result["partial_reason"] == "max_credits_per_run reached"
+
+
+def test_stage_1_sends_alike_keywords_in_the_same_call(fake_openai, tenant):
+    running = [
+        "best running shoes",
+        "trail running shoes",
+        "running shoes for flat feet",
+        "running shoe sizes",
+    ]
+    coffee = ["cold brew coffee ratio", "best coffee grinder", "coffee grinder burr", "coffee beans storage"]
+    site = tenant.site
+    make_keywords(site=site, texts=[text for pair in zip(running, coffee, strict=True) for text in pair])
+    config = services.config_get_or_create(site=site)
+    services.config_update(
+        config=config, fields={"stage_1_batch_size": 4, "within_stage_delay": 0, "between_stage_delay": 0}
+    )
+    run = services.start_automation(site=site)
+    execute_run(run_pk=run.pk)
+    calls = AITaskLog.objects.filter(automation_run_id=run.run_id, function="auto_cluster")
+    batches = [
+        set(Keyword.objects.filter(pk__in=call.items).values_list("keyword", flat=True)) for call in calls
+    ]
+    assert sorted(map(sorted, batches)) == sorted([sorted(running), sorted(coffee)])
+    embedded = AITaskLog.objects.get(automation_run_id=run.run_id, function="embed_keywords")
+    assert embedded.status == "success" and embedded.tokens_in > 0 and embedded.credits_used == 0

@@ -42,7 +42,7 @@ test: install lint services
 	$(PY) -m pytest -q
 
 worker: install
-	$(PY) -m celery -A igny8 worker -Q celery,automation -l info
+	$(PY) -m celery -A igny8 worker --pool=threads -c 8 -l info
 
 beat: install
 	$(PY) -m celery -A igny8 beat -l info

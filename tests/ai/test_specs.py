@@ -49,7 +49,7 @@ def test_every_function_has_a_spec_and_every_text_spec_an_offline_answer():
 def test_the_offline_provider_answers_from_the_structured_input_within_the_schema(spec, data):
     answer = OfflineProvider().complete_json(spec=spec, data=data, model="")
     jsonschema.validate(answer.data, spec.schema)
-    assert answer.model == "offline"
+    assert answer.model.startswith("offline")
 
 
 def test_reading_an_article_counts_its_real_words_and_refuses_an_empty_one():

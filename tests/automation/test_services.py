@@ -266,21 +266,18 @@ def test_a_run_never_spends_more_than_its_credit_cap(pipeline_site):
 
 
 def test_stage_1_sends_alike_keywords_in_the_same_call(fake_openai, tenant):
-    running = [
-        "best running shoes",
-        "trail running shoes",
-        "running shoes for flat feet",
-        "running shoe sizes",
-    ]
+    running = ["best running shoes", "trail running shoes", "running shoes for flat feet", "running shoe sizes"]
+    running.append("running shoes for women")
     coffee = ["cold brew coffee ratio", "best coffee grinder", "coffee grinder burr", "coffee beans storage"]
+    coffee.append("coffee maker reviews")
     site = tenant.site
     make_keywords(site=site, texts=[text for pair in zip(running, coffee, strict=True) for text in pair])
     config = services.config_get_or_create(site=site)
     services.config_update(
-        config=config, fields={"stage_1_batch_size": 4, "within_stage_delay": 0, "between_stage_delay": 0}
+        config=config, fields={"stage_1_batch_size": 5, "within_stage_delay": 0, "between_stage_delay": 0}
     )
     run = services.start_automation(site=site)
-    execute_run(run_pk=run.pk)
+    assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message
     calls = AITaskLog.objects.filter(automation_run_id=run.run_id, function="auto_cluster")
     batches = [
         set(Keyword.objects.filter(pk__in=call.items).values_list("keyword", flat=True)) for call in calls

@@ -1,6 +1,7 @@
 """The run loop: executes a claimed run stage by stage, batch by batch, until done, paused or cancelled."""
 
 import logging
+import shutil
 import threading
 import time
 
@@ -11,9 +12,10 @@ from django.utils import timezone
 
 from ai.engine import run_function
 from automation.errors import Fenced
-from automation.logger import AutomationLogger
+from automation.locks import lock_extend, lock_release
+from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
-from automation.services import config_get_or_create, lock_extend, run_finish
+from automation.services import config_get_or_create, run_finish
 from automation.stages import STAGES, Stage
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run
@@ -51,6 +53,21 @@ def executor_claim(*, run_pk: int) -> int | None:
     return AutomationRun.objects.values_list("fencing_token", flat=True).get(pk=run_pk)
 
 
+def hold_site_lock(run: AutomationRun) -> None:
+    """Renew the site lock of a running run, and give it back if the run stopped meanwhile.
+
+    A pause or cancel between the executor's status check and the renewal has already released the
+    lock; renewing after it would leave the site locked by a run that no longer runs.
+    """
+    lock_extend(site_id=run.site_id, run_id=run.run_id)
+    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+        lock_release(site_id=run.site_id, run_id=run.run_id)
+
+
+class RunGone(Exception):
+    """The run's row is gone (its site was deleted): stop, writing nothing more for it."""
+
+
 class Heartbeat(threading.Thread):
     """Keeps the run's heartbeat and the site lock fresh while the executor works."""
 
@@ -74,7 +91,7 @@ class Heartbeat(threading.Thread):
                         self.fenced.set()
                         return
                     continue
-                lock_extend(site_id=self.automation_run.site_id, run_id=self.automation_run.run_id)
+                hold_site_lock(self.automation_run)
         except Exception:
             logger.exception("heartbeat of %s failed", self.automation_run.run_id)
         finally:
@@ -93,7 +110,7 @@ def execute_run(*, run_pk: int) -> str:
         logger.info("run %s: not claimed (another executor is alive, or it is not running)", run_pk)
         return "not_claimed"
     run = AutomationRun.objects.select_related("site__account").get(pk=run_pk)
-    lock_extend(site_id=run.site_id, run_id=run.run_id)
+    hold_site_lock(run)
     heartbeat = None if settings.CELERY_TASK_ALWAYS_EAGER else Heartbeat(run, token)
     if heartbeat:
         heartbeat.start()
@@ -130,7 +147,10 @@ class RunExecutor:
         if self.heartbeat and self.heartbeat.fenced.is_set():
             raise Fenced()
         while True:
-            status, token = AutomationRun.objects.values_list("status", "fencing_token").get(pk=self.run.pk)
+            row = AutomationRun.objects.filter(pk=self.run.pk).values_list("status", "fencing_token").first()
+            if row is None:
+                raise RunGone()
+            status, token = row
             if token != self.token:
                 raise Fenced()
             if status == RunStatus.RUNNING:
@@ -187,7 +207,11 @@ class RunExecutor:
         except Stop:
             self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
             return "stopped"
+        except RunGone:
+            return self.gone()
         except Fenced:
+            if not self.run_exists():
+                return self.gone()
             logger.info("%s: executor fenced out (token %s)", self.run.run_id, self.token)
             return "fenced"
         except InsufficientCredits as error:
@@ -197,11 +221,24 @@ class RunExecutor:
             run_finish(run=self.run, status=RunStatus.FAILED, error=str(error), token=self.token)
             return "failed"
         except Exception as error:
+            if not self.run_exists():
+                return self.gone()
             logger.exception("%s: executor crashed", self.run.run_id)
             run_finish(
                 run=self.run, status=RunStatus.FAILED, error=f"Unexpected error: {error}", token=self.token
             )
             return "failed"
+
+    def run_exists(self) -> bool:
+        return AutomationRun.objects.filter(pk=self.run.pk).exists()
+
+    def gone(self) -> str:
+        """The site was deleted with its runs: the run ends as cancelled, leaving no files or lock behind."""
+        logger.info("%s: cancelled, its site was deleted; the executor stops", self.run.run_id)
+        # A log line written just before the deletion may have re-created the directory.
+        shutil.rmtree(run_log_dir(self.run), ignore_errors=True)
+        lock_release(site_id=self.run.site_id, run_id=self.run.run_id)
+        return "cancelled"
 
     def save_result(self, stage: Stage, result: dict) -> None:
         spent = credits_used_by_run(automation_run_id=self.run.run_id)

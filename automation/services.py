@@ -4,9 +4,8 @@ import datetime
 import logging
 import math
 import secrets
+import shutil
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -14,8 +13,8 @@ from redis.exceptions import RedisError
 
 from automation.errors import RunActive
 from automation.estimate import estimate_run
-from automation.keys import automation_lock_key
-from automation.logger import AutomationLogger
+from automation.locks import lock_acquire, lock_release
+from automation.logger import AutomationLogger, site_log_dir
 from automation.models import (
     ACTIVE_STATUSES,
     AutomationConfig,
@@ -32,6 +31,7 @@ from tenancy.models import Account, Site
 logger = logging.getLogger(__name__)
 CREDIT_BUFFER = 1.2
 QUEUE_ERRORS = (BrokerError, RedisError, OSError)
+SITE_DELETED = "The site was deleted while the run was active."
 
 
 # Config ---------------------------------------------------------------------------------------
@@ -51,37 +51,15 @@ def config_update(*, config: AutomationConfig, fields: dict) -> AutomationConfig
     return config
 
 
-# The site lock ------------------------------------------------------------------------------------
-
-
-def lock_acquire(*, site_id: int, run_id: str) -> bool:
-    """Take the site lock for `run_id` (or confirm it already holds it)."""
-    key = automation_lock_key(site_id)
-    return cache.add(key, run_id, settings.AUTOMATION_LOCK_TTL) or cache.get(key) == run_id
-
-
-def lock_release(*, site_id: int, run_id: str) -> None:
-    key = automation_lock_key(site_id)
-    if cache.get(key) == run_id:
-        cache.delete(key)
-
-
-def lock_extend(*, site_id: int, run_id: str) -> None:
-    key = automation_lock_key(site_id)
-    if cache.get(key) == run_id:
-        cache.touch(key, settings.AUTOMATION_LOCK_TTL)
-    else:
-        cache.add(key, run_id, settings.AUTOMATION_LOCK_TTL)
-
-
 # Starting a run ----------------------------------------------------------------------------------
 
 
 def new_run_id(trigger_type: str, now: datetime.datetime) -> str:
-    run_id = f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}"
-    while AutomationRun.objects.filter(run_id=run_id).exists():
-        run_id = f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(2)}"
-    return run_id
+    """`run_YYYYMMDD_HHMMSS_<trigger>_<6 hex>`: the random tail keeps ids made in the same second unique.
+
+    An existence check cannot do that: two sites starting in the same second both find the bare id free.
+    """
+    return f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(3)}"
 
 
 def initial_snapshot(*, site: Site) -> dict:
@@ -207,21 +185,29 @@ def run_pause(*, run: AutomationRun) -> AutomationRun:
 
 
 def run_resume(*, run: AutomationRun) -> AutomationRun:
-    """paused → running: re-takes the site lock and continues from `current_stage`."""
+    """paused → running: re-takes the site lock and continues from `current_stage`.
+
+    The status change comes first and picks one winner among concurrent resumes; only the winner
+    touches the lock, so a losing request can never release the lock the winner took.
+    """
     from automation.tasks import resume_automation_task
 
     if run.status != RunStatus.PAUSED:
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
     _check_queue()
-    if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
-        raise RunActive("The site lock is held by another start; try again in a moment.")
     if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.PAUSED).update(
         status=RunStatus.RUNNING, resumed_at=timezone.now()
     ):
-        lock_release(site_id=run.site_id, run_id=run.run_id)
         run.refresh_from_db()
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
+    if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
+        AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
+        raise RunActive("The site lock is held by another start; try again in a moment.")
     run.refresh_from_db()
+    if run.status != RunStatus.RUNNING:
+        # A pause or cancel landed between the status change and the lock: it released nothing, so we do.
+        lock_release(site_id=run.site_id, run_id=run.run_id)
+        raise InvalidTransition(f"The run was {run.status} while it resumed.")
     AutomationLogger(run).info("Run resumed.", stage=run.current_stage, event="run_resumed")
     try:
         _enqueue(resume_automation_task, run)
@@ -246,6 +232,29 @@ def run_cancel(*, run: AutomationRun) -> AutomationRun:
     run.refresh_from_db()
     AutomationLogger(run).info("Run cancelled.", stage=run.current_stage, event="run_cancelled")
     return run
+
+
+def runs_end_for_site_deletion(*, site: Site) -> list[str]:
+    """Before `site` is deleted (inside the deletion's transaction): its running or paused run ends as
+    `cancelled` with the reason; once the deletion commits, the lock is released and every run's log
+    files are removed. The run rows go with the site; an executor still working finds its run gone
+    and stops. Returns the ids of the runs it cancelled.
+    """
+    now = timezone.now()
+    active = list(AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES))
+    AutomationRun.objects.filter(pk__in=[run.pk for run in active]).update(
+        status=RunStatus.CANCELLED, cancelled_at=now, completed_at=now, error_message=SITE_DELETED
+    )
+    for run in active:
+        logger.info("%s: cancelled: %s", run.run_id, SITE_DELETED)
+
+    def clean_up() -> None:
+        for run in active:
+            lock_release(site_id=site.pk, run_id=run.run_id)
+        shutil.rmtree(site_log_dir(account_id=site.account_id, site_id=site.pk), ignore_errors=True)
+
+    transaction.on_commit(clean_up)
+    return [run.run_id for run in active]
 
 
 def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:

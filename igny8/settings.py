@@ -229,6 +229,9 @@ AUTOMATION_LOG_DIR = Path(os.environ.get("AUTOMATION_LOG_DIR", DATA_DIR / "logs"
 AUTOMATION_LOCK_TTL = env_int("AUTOMATION_LOCK_TTL", 21600)
 AUTOMATION_HEARTBEAT_SECONDS = env_float("AUTOMATION_HEARTBEAT_SECONDS", 15.0)
 AUTOMATION_STALE_SECONDS = env_float("AUTOMATION_STALE_SECONDS", 300.0)
+# A run waiting in the queue is re-enqueued only after this long (Redis returns a message a dead worker
+# had reserved after its one-hour visibility timeout).
+AUTOMATION_QUEUE_STALE_SECONDS = env_float("AUTOMATION_QUEUE_STALE_SECONDS", 3600.0)
 
 LOGGING = {
     "version": 1,

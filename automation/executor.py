@@ -1,12 +1,13 @@
 """The run loop: executes a claimed run stage by stage, batch by batch, until done, paused or cancelled."""
 
+import contextlib
 import logging
 import shutil
 import threading
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -80,22 +81,32 @@ class Heartbeat(threading.Thread):
     def run(self):
         try:
             while not self.stopped.wait(settings.AUTOMATION_HEARTBEAT_SECONDS):
-                # Only a running run beats: a paused one has been handed back and must stay claimable.
-                beat = AutomationRun.objects.filter(
-                    pk=self.automation_run.pk, fencing_token=self.token, status=RunStatus.RUNNING
-                )
-                if not beat.update(heartbeat_at=timezone.now()):
-                    if not AutomationRun.objects.filter(
-                        pk=self.automation_run.pk, fencing_token=self.token
-                    ).exists():
-                        self.fenced.set()
+                try:
+                    if not self.beat():
                         return
-                    continue
-                hold_site_lock(self.automation_run)
-        except Exception:
-            logger.exception("heartbeat of %s failed", self.automation_run.run_id)
+                except Exception:
+                    # A dropped database connection or a restarted Redis must not silence the heartbeat
+                    # for good: that would hand a working run to a second executor.
+                    logger.warning(
+                        "heartbeat of %s failed; retrying", self.automation_run.run_id, exc_info=True
+                    )
+                    connection.close()
         finally:
             connection.close()
+
+    def beat(self) -> bool:
+        """One beat; False once this executor has been fenced out."""
+        # Only a running run beats: a paused one has been handed back and must stay claimable.
+        beat = AutomationRun.objects.filter(
+            pk=self.automation_run.pk, fencing_token=self.token, status=RunStatus.RUNNING
+        )
+        if not beat.update(heartbeat_at=timezone.now()):
+            if not AutomationRun.objects.filter(pk=self.automation_run.pk, fencing_token=self.token).exists():
+                self.fenced.set()
+                return False
+            return True
+        hold_site_lock(self.automation_run)
+        return True
 
     def stop(self):
         self.stopped.set()
@@ -205,8 +216,10 @@ class RunExecutor:
             run_finish(run=self.run, status=RunStatus.COMPLETED, token=self.token)
             return "completed"
         except Stop:
-            self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
-            return "stopped"
+            with contextlib.suppress(IntegrityError):  # its site may be going: the run row with it
+                self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
+            # Checked after the log line, which may have re-created files that the deletion removed.
+            return "stopped" if self.run_exists() else self.gone()
         except RunGone:
             return self.gone()
         except Fenced:
@@ -220,6 +233,8 @@ class RunExecutor:
         except StageFailed as error:
             run_finish(run=self.run, status=RunStatus.FAILED, error=str(error), token=self.token)
             return "failed"
+        except (OperationalError, InterfaceError) as error:
+            return self.hand_over(error)
         except Exception as error:
             if not self.run_exists():
                 return self.gone()
@@ -229,14 +244,39 @@ class RunExecutor:
             )
             return "failed"
 
+    def hand_over(self, error: Exception) -> str:
+        """The database connection failed under the executor: give the run to a fresh executor at once.
+
+        Nothing of the item in flight committed, so the next executor simply processes it again. If the
+        database is still away, the heartbeat goes stale and the watchdog hands the run over later.
+        """
+        logger.warning("%s: database error, handing the run to a new executor: %s", self.run.run_id, error)
+        if self.heartbeat:
+            self.heartbeat.stop()  # a late beat would make the run look owned to the next claim
+        connection.close()
+        from automation.tasks import resume_automation_task  # the tasks module imports this one
+
+        try:
+            released = AutomationRun.objects.filter(
+                pk=self.run.pk, fencing_token=self.token, status=RunStatus.RUNNING
+            ).update(heartbeat_at=None)
+            if released:
+                resume_automation_task.apply_async(args=[self.run.pk])
+        except Exception:
+            logger.warning("%s: hand-over failed; the watchdog will recover the run", self.run.run_id)
+        return "handed_over"
+
     def run_exists(self) -> bool:
         return AutomationRun.objects.filter(pk=self.run.pk).exists()
 
     def gone(self) -> str:
         """The site was deleted with its runs: the run ends as cancelled, leaving no files or lock behind."""
         logger.info("%s: cancelled, its site was deleted; the executor stops", self.run.run_id)
-        # A log line written just before the deletion may have re-created the directory.
-        shutil.rmtree(run_log_dir(self.run), ignore_errors=True)
+        # A log line written just before the deletion may have re-created the directories.
+        directory = run_log_dir(self.run)
+        shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the site's directory, unless another run of it has files
+            directory.parent.rmdir()
         lock_release(site_id=self.run.site_id, run_id=self.run.run_id)
         return "cancelled"
 

@@ -234,27 +234,44 @@ def run_cancel(*, run: AutomationRun) -> AutomationRun:
     return run
 
 
-def runs_end_for_site_deletion(*, site: Site) -> list[str]:
-    """Before `site` is deleted (inside the deletion's transaction): its running or paused run ends as
-    `cancelled` with the reason; once the deletion commits, the lock is released and every run's log
-    files are removed. The run rows go with the site; an executor still working finds its run gone
-    and stops. Returns the ids of the runs it cancelled.
+def runs_cancel_for_site(*, site: Site) -> list[str]:
+    """Cancel the site's running or paused run, with the reason, and release its lock; returns their ids.
+
+    Committed at once: the executor stops at its next check, and each item it commits is refused
+    (its guard needs an active run), so the site's rows stop changing before the site is deleted.
     """
     now = timezone.now()
-    active = list(AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES))
-    AutomationRun.objects.filter(pk__in=[run.pk for run in active]).update(
-        status=RunStatus.CANCELLED, cancelled_at=now, completed_at=now, error_message=SITE_DELETED
-    )
-    for run in active:
-        logger.info("%s: cancelled: %s", run.run_id, SITE_DELETED)
+    cancelled = []
+    for run in AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES):
+        if AutomationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+            status=RunStatus.CANCELLED, cancelled_at=now, completed_at=now, error_message=SITE_DELETED
+        ):
+            lock_release(site_id=site.pk, run_id=run.run_id)
+            AutomationLogger(run).info(
+                f"Run cancelled: {SITE_DELETED}", stage=run.current_stage, event="run_cancelled"
+            )
+            cancelled.append(run.run_id)
+    return cancelled
+
+
+def runs_end_for_site_deletion(*, site: Site) -> None:
+    """Inside a site's deletion: cancel a run still active, and once the deletion commits release the
+    lock and remove the site's run log files (the run rows go with the site)."""
+    cancelled = runs_cancel_for_site(site=site)
+    run_ids = list(AutomationRun.objects.filter(site=site).values_list("run_id", flat=True))
+    site_id, directory = (
+        site.pk,
+        site_log_dir(account_id=site.account_id, site_id=site.pk),
+    )  # pk goes at delete
 
     def clean_up() -> None:
-        for run in active:
-            lock_release(site_id=site.pk, run_id=run.run_id)
-        shutil.rmtree(site_log_dir(account_id=site.account_id, site_id=site.pk), ignore_errors=True)
+        for run_id in run_ids:
+            lock_release(site_id=site_id, run_id=run_id)
+        shutil.rmtree(directory, ignore_errors=True)
 
+    for run_id in cancelled:
+        logger.info("%s: cancelled: %s", run_id, SITE_DELETED)
     transaction.on_commit(clean_up)
-    return [run.run_id for run in active]
 
 
 def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:

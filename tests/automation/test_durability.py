@@ -5,12 +5,10 @@ Races run real threads on real PostgreSQL and Redis; each test fails without the
 
 import datetime
 import re
-import threading
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from automation import services
@@ -24,6 +22,7 @@ from igny8.errors import ApplicationError
 from tests.automation.conftest import TOPIC_KEYWORDS
 from tests.conftest import client_for
 from tests.factories import make_account, make_keywords
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 SAME_SECOND = timezone.make_aware(datetime.datetime(2026, 12, 3, 14, 5, 23), datetime.timezone.utc)
@@ -33,28 +32,6 @@ def ready_site(**account):
     account, owner, site = make_account(credits=10_000, **account)
     make_keywords(site=site, texts=TOPIC_KEYWORDS)
     return site, owner
-
-
-def at_once(count: int, action) -> list:
-    """Run `action(i)` in `count` threads released together; each outcome is a result or the error."""
-    barrier = threading.Barrier(count)
-    outcomes: list = [None] * count
-
-    def work(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = action(index)
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def empty_automation_queue() -> redis.Redis:
@@ -188,4 +165,13 @@ def test_deleting_a_site_with_an_active_run_removes_its_log_files_and_lock():
     assert not AutomationRun.objects.filter(pk=run.pk).exists()
     assert not run_log_dir(run).exists()
     assert not run_log_dir(run).parent.exists()
+    assert lock_holder(site.pk) is None
+
+
+def test_a_site_about_to_be_deleted_has_its_run_cancelled_with_the_reason():
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    assert services.runs_cancel_for_site(site=site) == [run.run_id]
+    run.refresh_from_db()
+    assert run.status == "cancelled" and run.error_message == services.SITE_DELETED
     assert lock_holder(site.pk) is None

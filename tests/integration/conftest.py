@@ -1,6 +1,8 @@
 """A real Celery worker (subprocess) on the test database, and the local OpenAI-compatible server."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, *, pool: str = "threads", concurrency: int = 4):
         self.env = env
+        self.pool, self.concurrency = pool, concurrency
         self.process = None
         self.log = None
 
@@ -32,9 +35,9 @@ class Worker:
                 "worker",
                 "-Q",
                 "celery,automation",
-                "--pool=threads",
+                f"--pool={self.pool}",
                 "-c",
-                "4",
+                str(self.concurrency),
                 "-l",
                 "info",
                 "--without-gossip",
@@ -47,6 +50,7 @@ class Worker:
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches prefork children too
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -60,9 +64,16 @@ class Worker:
         raise RuntimeError(f"the Celery worker did not start:\n{self.log.read()[-3000:]}")
 
     def kill(self) -> None:
+        """SIGKILL the worker and every process it forked, as a lost machine would lose them."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def children(self) -> list[int]:
+        """The pids of its pool processes (prefork)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -104,8 +115,9 @@ def start_worker(transactional_db, openai_server):
     """Start a worker on demand (call it); every worker started is stopped at the end of the test."""
     workers = []
 
-    def start() -> Worker:
-        worker = Worker(worker_env(openai_server)).start()
+    def start(*, pool: str = "threads", concurrency: int = 4, **env) -> Worker:
+        environment = {**worker_env(openai_server), **env}
+        worker = Worker(environment, pool=pool, concurrency=concurrency).start()
         workers.append(worker)
         return worker
 

@@ -7,6 +7,7 @@ waits on observable state with a deadline and asserts the end state. `FAULT_TRIA
 `FAULT_SEED` set the number of trials and the first seed; `make test-long` runs the soak.
 """
 
+import datetime
 import os
 import random
 import re
@@ -23,6 +24,7 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
+from django.utils import timezone
 
 from ai.models import AITaskLog
 from automation.locks import lock_holder
@@ -456,6 +458,25 @@ def manage(env: dict, *args) -> subprocess.CompletedProcess:
     )
 
 
+class Supervisor:
+    """What production runs around the worker and beat: restart a worker that exited (compose's
+    `restart: unless-stopped`; a Celery worker can exit when its broker vanishes mid-reconnect), and
+    pass the watchdog, here in a process that sees the restarted Redis as its broker."""
+
+    def __init__(self, start_worker, env: dict):
+        self.start_worker, self.env = start_worker, env
+        self.worker = start_worker(**env)
+        self.restarts = 0
+
+    def tick(self, run: AutomationRun) -> None:
+        if self.worker.process.poll() is not None:
+            self.worker = self.start_worker(**self.env)
+            self.restarts += 1
+        stale_before = timezone.now() - datetime.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
+        if status_of(run).heartbeat_at and run.heartbeat_at < stale_before:
+            manage(self.worker.env, "shell", "-c", WATCHDOG_PASS)
+
+
 def test_redis_restarted_mid_run_leaves_a_consistent_lock_and_a_new_run_can_start(
     fake_openai, start_worker, fast_recovery, own_redis
 ):
@@ -465,8 +486,8 @@ def test_redis_restarted_mid_run_leaves_a_consistent_lock_and_a_new_run_can_star
         "CELERY_BROKER_URL": own_redis.url(1),
         "CACHE_KEY_PREFIX": "faults",
     }
-    worker = start_worker(**FAST_RECOVERY, **redis_env)
-    env = {**worker.env}
+    supervisor = Supervisor(start_worker, {**FAST_RECOVERY, **redis_env})
+    env = supervisor.worker.env
     account, site, client = fault_site()
     started = manage(env, "run_automation", "--site", str(site.pk))
     assert started.returncode == 0, started.stderr
@@ -480,11 +501,7 @@ def test_redis_restarted_mid_run_leaves_a_consistent_lock_and_a_new_run_can_star
         lambda: store.exists(lock_key) or status_of(run).status in ENDED,
         what="the executor to take the site lock again",
     )
-
-    def watchdog():  # the beat's watchdog, run where the restarted Redis is the broker
-        return status_of(run).heartbeat_at is None or manage(env, "shell", "-c", WATCHDOG_PASS)
-
-    run = until_ended(run, timeout=120, watchdog=watchdog)
+    run = until_ended(run, timeout=120, watchdog=lambda: supervisor.tick(run))
     assert run.status in ("completed", "failed"), run.status
     if run.status == "completed":
         figures = assert_exactly_once(site)
@@ -497,10 +514,16 @@ def test_redis_restarted_mid_run_leaves_a_consistent_lock_and_a_new_run_can_star
     again = manage(env, "run_automation", "--site", str(site.pk))
     assert again.returncode == 0, again.stderr
     second = AutomationRun.objects.filter(site=site).exclude(pk=run.pk).get()
-    second = until_ended(second, timeout=60, watchdog=None)
+    second = until_ended(second, timeout=60, watchdog=lambda: supervisor.tick(second))
     assert second.status == "completed", second.error_message
     assert not store.exists(lock_key)
-    report("redis restarted", first_run=run.status, second_run=second.status, **figures)
+    report(
+        "redis restarted",
+        first_run=run.status,
+        second_run=second.status,
+        worker_restarts=supervisor.restarts,
+        **figures,
+    )
 
 
 # 5. Control storms ---------------------------------------------------------------------------------

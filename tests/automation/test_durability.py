@@ -114,6 +114,8 @@ def test_the_watchdog_leaves_a_run_that_waits_in_the_queue_alone(settings):
     AutomationRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=10))
     assert recover_stale_runs() == []
     assert recover_stale_runs() == []
+    settings.AUTOMATION_QUEUE_STALE_SECONDS = 1  # waited long, but its message is still in the queue
+    assert recover_stale_runs() == []
     assert broker.llen("automation") == 1
     assert not AutomationLogEntry.objects.filter(run=run, level="warning").exists()
 

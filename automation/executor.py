@@ -250,6 +250,11 @@ class RunExecutor:
         Nothing of the item in flight committed, so the next executor simply processes it again. If the
         database is still away, the heartbeat goes stale and the watchdog hands the run over later.
         """
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process (embedded default): no other executor to take it
+            run_finish(
+                run=self.run, status=RunStatus.FAILED, error=f"Database error: {error}", token=self.token
+            )
+            return "failed"
         logger.warning("%s: database error, handing the run to a new executor: %s", self.run.run_id, error)
         if self.heartbeat:
             self.heartbeat.stop()  # a late beat would make the run look owned to the next claim

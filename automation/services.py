@@ -259,10 +259,9 @@ def runs_end_for_site_deletion(*, site: Site) -> None:
     lock and remove the site's run log files (the run rows go with the site)."""
     cancelled = runs_cancel_for_site(site=site)
     run_ids = list(AutomationRun.objects.filter(site=site).values_list("run_id", flat=True))
-    site_id, directory = (
-        site.pk,
-        site_log_dir(account_id=site.account_id, site_id=site.pk),
-    )  # pk goes at delete
+    # Read now: the deletion sets the site's pk to None before the commit hook runs.
+    site_id = site.pk
+    directory = site_log_dir(account_id=site.account_id, site_id=site.pk)
 
     def clean_up() -> None:
         for run_id in run_ids:

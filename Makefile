@@ -8,7 +8,7 @@ EXTRAS ?= dev,semantic
 # The demo and the development server run on the embedded default, whatever the shell exports.
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AI_PROVIDER -u OPENAI_API_KEY
 
-.PHONY: install demo run test lint format services worker beat fake-openai bench bench-clustering clean
+.PHONY: install demo run test test-long lint format services worker beat fake-openai bench bench-clustering clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ format: install
 
 test: install lint services
 	$(PY) -m pytest -q
+
+# The soak: the fault tests' long trials (deselected from `make test`); FAULT_SOAK_TRIALS sets how many.
+test-long: install services
+	$(PY) -m pytest -q -s -m long tests/integration/test_faults.py
 
 worker: install
 	$(PY) -m celery -A igny8 worker --pool=threads -c 8 -l info

@@ -3,6 +3,7 @@
 import collections
 import contextlib
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -10,15 +11,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
 from ai.engine import BudgetExhausted
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, enqueue
 from automation.errors import Fenced
-from automation.locks import lock_extend
-from automation.logger import AutomationLogger
+from automation.locks import lock_extend, lock_release
+from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
 from automation.services import config_get_or_create, run_finish
 from automation.stages import STAGES, Batch, Stage
@@ -63,6 +64,21 @@ def executor_claim(*, run_pk: int) -> int | None:
     return AutomationRun.objects.values_list("fencing_token", flat=True).get(pk=run_pk)
 
 
+def hold_site_lock(run: AutomationRun) -> None:
+    """Renew the site lock of a running run, and give it back if the run stopped meanwhile.
+
+    A pause or cancel between the executor's status check and the renewal has already released the
+    lock; renewing after it would leave the site locked by a run that no longer runs.
+    """
+    lock_extend(site_id=run.site_id, run_id=run.run_id)
+    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+        lock_release(site_id=run.site_id, run_id=run.run_id)
+
+
+class RunGone(Exception):
+    """The run's row is gone (its site was deleted): stop, writing nothing more for it."""
+
+
 class Heartbeat(threading.Thread):
     """Keeps the run's heartbeat and the site lock fresh while the executor works."""
 
@@ -75,22 +91,32 @@ class Heartbeat(threading.Thread):
     def run(self):
         try:
             while not self.stopped.wait(settings.AUTOMATION_HEARTBEAT_SECONDS):
-                # Only a running run beats: a paused one has been handed back and must stay claimable.
-                beat = AutomationRun.objects.filter(
-                    pk=self.automation_run.pk, fencing_token=self.token, status=RunStatus.RUNNING
-                )
-                if not beat.update(heartbeat_at=timezone.now()):
-                    if not AutomationRun.objects.filter(
-                        pk=self.automation_run.pk, fencing_token=self.token
-                    ).exists():
-                        self.fenced.set()
+                try:
+                    if not self.beat():
                         return
-                    continue
-                lock_extend(site_id=self.automation_run.site_id, run_id=self.automation_run.run_id)
-        except Exception:
-            logger.exception("heartbeat of %s failed", self.automation_run.run_id)
+                except Exception:
+                    # A dropped database connection or a restarted Redis must not silence the heartbeat
+                    # for good: that would hand a working run to a second executor.
+                    logger.warning(
+                        "heartbeat of %s failed; retrying", self.automation_run.run_id, exc_info=True
+                    )
+                    connection.close()
         finally:
             connection.close()
+
+    def beat(self) -> bool:
+        """One beat; False once this executor has been fenced out."""
+        # Only a running run beats: a paused one has been handed back and must stay claimable.
+        beat = AutomationRun.objects.filter(
+            pk=self.automation_run.pk, fencing_token=self.token, status=RunStatus.RUNNING
+        )
+        if not beat.update(heartbeat_at=timezone.now()):
+            if not AutomationRun.objects.filter(pk=self.automation_run.pk, fencing_token=self.token).exists():
+                self.fenced.set()
+                return False
+            return True
+        hold_site_lock(self.automation_run)
+        return True
 
     def stop(self):
         self.stopped.set()
@@ -105,7 +131,7 @@ def execute_run(*, run_pk: int) -> str:
         logger.info("run %s: not claimed (another executor is alive, or it is not running)", run_pk)
         return "not_claimed"
     run = AutomationRun.objects.select_related("site__account").get(pk=run_pk)
-    lock_extend(site_id=run.site_id, run_id=run.run_id)
+    hold_site_lock(run)
     # In-process (eager, or inside a caller's transaction) no other executor can take the run over,
     # and a heartbeat thread could not see the caller's uncommitted run.
     in_process = settings.CELERY_TASK_ALWAYS_EAGER or connection.in_atomic_block
@@ -150,7 +176,10 @@ class RunExecutor:
         if self.heartbeat and self.heartbeat.fenced.is_set():
             raise Fenced()
         while True:
-            status, token = AutomationRun.objects.values_list("status", "fencing_token").get(pk=self.run.pk)
+            row = AutomationRun.objects.filter(pk=self.run.pk).values_list("status", "fencing_token").first()
+            if row is None:
+                raise RunGone()
+            status, token = row
             if token != self.token:
                 raise Fenced()
             if status == RunStatus.RUNNING:
@@ -237,9 +266,15 @@ class RunExecutor:
             )
             return "yielded"
         except Stop:
-            self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
-            return "stopped"
+            with contextlib.suppress(IntegrityError):  # its site may be going: the run row with it
+                self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
+            # Checked after the log line, which may have re-created files that the deletion removed.
+            return "stopped" if self.run_exists() else self.gone()
+        except RunGone:
+            return self.gone()
         except Fenced:
+            if not self.run_exists():
+                return self.gone()
             logger.info("%s: executor fenced out (token %s)", self.run.run_id, self.token)
             return "fenced"
         except InsufficientCredits as error:
@@ -248,12 +283,55 @@ class RunExecutor:
         except StageFailed as error:
             run_finish(run=self.run, status=RunStatus.FAILED, error=str(error), token=self.token)
             return "failed"
+        except (OperationalError, InterfaceError) as error:
+            return self.hand_over(error)
         except Exception as error:
+            if not self.run_exists():
+                return self.gone()
             logger.exception("%s: executor crashed", self.run.run_id)
             run_finish(
                 run=self.run, status=RunStatus.FAILED, error=f"Unexpected error: {error}", token=self.token
             )
             return "failed"
+
+    def hand_over(self, error: Exception) -> str:
+        """The database connection failed under the executor: give the run to a fresh executor at once.
+
+        Nothing of the item in flight committed, so the next executor simply processes it again. If the
+        database is still away, the heartbeat goes stale and the watchdog hands the run over later.
+        """
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process (embedded default): no other executor to take it
+            run_finish(
+                run=self.run, status=RunStatus.FAILED, error=f"Database error: {error}", token=self.token
+            )
+            return "failed"
+        logger.warning("%s: database error, handing the run to a new executor: %s", self.run.run_id, error)
+        if self.heartbeat:
+            self.heartbeat.stop()  # a late beat would make the run look owned to the next claim
+        connection.close()
+        try:
+            released = AutomationRun.objects.filter(
+                pk=self.run.pk, fencing_token=self.token, status=RunStatus.RUNNING
+            ).update(heartbeat_at=None)
+            if released:
+                enqueue(RESUME_TASK, run_pk=self.run.pk)
+        except Exception:
+            logger.warning("%s: hand-over failed; the watchdog will recover the run", self.run.run_id)
+        return "handed_over"
+
+    def run_exists(self) -> bool:
+        return AutomationRun.objects.filter(pk=self.run.pk).exists()
+
+    def gone(self) -> str:
+        """The site was deleted with its runs: the run ends as cancelled, leaving no files or lock behind."""
+        logger.info("%s: cancelled, its site was deleted; the executor stops", self.run.run_id)
+        # A log line written just before the deletion may have re-created the directories.
+        directory = run_log_dir(self.run)
+        shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the site's directory, unless another run of it has files
+            directory.parent.rmdir()
+        lock_release(site_id=self.run.site_id, run_id=self.run.run_id)
+        return "cancelled"
 
     def save_result(self, stage: Stage, result: dict) -> None:
         # total_credits_used is counted by each charge's own transaction (RunBudget.spend).

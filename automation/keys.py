@@ -1,5 +1,5 @@
-"""Cache keys of the automation app, built in one place."""
+"""Cache keys of the automation app, built in one place (the lock key lives with the lock)."""
 
+from automation.locks import automation_lock_key
 
-def automation_lock_key(site_id: int) -> str:
-    return f"automation_lock_{site_id}"
+__all__ = ["automation_lock_key"]

@@ -16,8 +16,12 @@ from automation.models import AutomationLogEntry, AutomationRun
 logger = logging.getLogger("automation")
 
 
+def site_log_dir(*, account_id: int, site_id: int) -> Path:
+    return Path(settings.AUTOMATION_LOG_DIR) / str(account_id) / str(site_id)
+
+
 def run_log_dir(run: AutomationRun) -> Path:
-    return Path(settings.AUTOMATION_LOG_DIR) / str(run.account_id) / str(run.site_id) / run.run_id
+    return site_log_dir(account_id=run.account_id, site_id=run.site_id) / run.run_id
 
 
 def log_line(*, at, stage: int | None, level: str, message: str) -> str:

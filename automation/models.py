@@ -3,7 +3,6 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Coalesce
 
 from tenancy.models import Account, Site, TimeStampedModel
 
@@ -72,22 +71,13 @@ class TriggerType(models.TextChoices):
 
 
 class AutomationRunQuerySet(models.QuerySet):
-    """The one rule for "no executor is alive": used by the executor's claim and by the watchdog."""
+    """The one rule for "no executor is alive": the executor's claim and the watchdog both start from it."""
 
     def without_live_executor(self, *, now: datetime.datetime) -> "AutomationRunQuerySet":
         """Running runs that no executor has reported on for AUTOMATION_STALE_SECONDS (or ever)."""
         stale_before = now - datetime.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
         return self.filter(status=RunStatus.RUNNING).filter(
             models.Q(heartbeat_at__isnull=True) | models.Q(heartbeat_at__lt=stale_before)
-        )
-
-    def stale(self, *, now: datetime.datetime) -> "AutomationRunQuerySet":
-        """Runs without a live executor that have also waited that long since their (re)start."""
-        stale_before = now - datetime.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
-        return (
-            self.without_live_executor(now=now)
-            .annotate(waiting_since=Coalesce("heartbeat_at", "resumed_at", "started_at"))
-            .filter(waiting_since__lt=stale_before)
         )
 
 

@@ -4,6 +4,7 @@ import datetime
 import logging
 import math
 import secrets
+import shutil
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +14,7 @@ from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, RUN_TASK, enqueue, qu
 from automation.errors import RunActive
 from automation.estimate import estimate_run
 from automation.locks import lock_acquire, lock_release
-from automation.logger import AutomationLogger
+from automation.logger import AutomationLogger, site_log_dir
 from automation.models import (
     ACTIVE_STATUSES,
     AutomationConfig,
@@ -30,6 +31,7 @@ from tenancy.models import Site
 
 logger = logging.getLogger(__name__)
 CREDIT_BUFFER = 1.2
+SITE_DELETED = "The site was deleted while the run was active."
 
 
 # Config ---------------------------------------------------------------------------------------
@@ -53,10 +55,11 @@ def config_update(*, config: AutomationConfig, fields: dict) -> AutomationConfig
 
 
 def new_run_id(trigger_type: str, now: datetime.datetime) -> str:
-    run_id = f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}"
-    while AutomationRun.objects.filter(run_id=run_id).exists():
-        run_id = f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(2)}"
-    return run_id
+    """`run_YYYYMMDD_HHMMSS_<trigger>_<6 hex>`: the random tail keeps ids made in the same second unique.
+
+    An existence check cannot do that: two sites starting in the same second both find the bare id free.
+    """
+    return f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(3)}"
 
 
 def initial_snapshot(*, site: Site) -> dict:
@@ -181,19 +184,27 @@ def run_pause(*, run: AutomationRun) -> AutomationRun:
 
 
 def run_resume(*, run: AutomationRun) -> AutomationRun:
-    """paused → running: re-takes the site lock and continues from `current_stage`."""
+    """paused → running: re-takes the site lock and continues from `current_stage`.
+
+    The status change comes first and picks one winner among concurrent resumes; only the winner
+    touches the lock, so a losing request can never release the lock the winner took.
+    """
     if run.status != RunStatus.PAUSED:
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
     queue_check()
-    if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
-        raise RunActive("The site lock is held by another start; try again in a moment.")
     if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.PAUSED).update(
         status=RunStatus.RUNNING, resumed_at=timezone.now()
     ):
-        lock_release(site_id=run.site_id, run_id=run.run_id)
         run.refresh_from_db()
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
+    if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
+        AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
+        raise RunActive("The site lock is held by another start; try again in a moment.")
     run.refresh_from_db()
+    if run.status != RunStatus.RUNNING:
+        # A pause or cancel landed between the status change and the lock: it released nothing, so we do.
+        lock_release(site_id=run.site_id, run_id=run.run_id)
+        raise InvalidTransition(f"The run was {run.status} while it resumed.")
     AutomationLogger(run).info("Run resumed.", stage=run.current_stage, event="run_resumed")
     try:
         enqueue(RESUME_TASK, run_pk=run.pk)
@@ -221,6 +232,45 @@ def run_cancel(*, run: AutomationRun) -> AutomationRun:
     run.refresh_from_db()
     AutomationLogger(run).info("Run cancelled.", stage=run.current_stage, event="run_cancelled")
     return run
+
+
+def runs_cancel_for_site(*, site: Site) -> list[str]:
+    """Cancel the site's running or paused run, with the reason, and release its lock; returns their ids.
+
+    Committed at once: the executor stops at its next check, and each item it commits is refused
+    (its guard needs an active run), so the site's rows stop changing before the site is deleted.
+    """
+    now = timezone.now()
+    cancelled = []
+    for run in AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES):
+        if AutomationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+            status=RunStatus.CANCELLED, cancelled_at=now, completed_at=now, error_message=SITE_DELETED
+        ):
+            lock_release(site_id=site.pk, run_id=run.run_id)
+            AutomationLogger(run).info(
+                f"Run cancelled: {SITE_DELETED}", stage=run.current_stage, event="run_cancelled"
+            )
+            cancelled.append(run.run_id)
+    return cancelled
+
+
+def runs_end_for_site_deletion(*, site: Site) -> None:
+    """Inside a site's deletion: cancel a run still active, and once the deletion commits release the
+    lock and remove the site's run log files (the run rows go with the site)."""
+    cancelled = runs_cancel_for_site(site=site)
+    run_ids = list(AutomationRun.objects.filter(site=site).values_list("run_id", flat=True))
+    # Read now: the deletion sets the site's pk to None before the commit hook runs.
+    site_id = site.pk
+    directory = site_log_dir(account_id=site.account_id, site_id=site.pk)
+
+    def clean_up() -> None:
+        for run_id in run_ids:
+            lock_release(site_id=site_id, run_id=run_id)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    for run_id in cancelled:
+        logger.info("%s: cancelled: %s", run_id, SITE_DELETED)
+    transaction.on_commit(clean_up)
 
 
 def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import random
 import re
+import sys
 import threading
 import time
 import uuid
@@ -67,13 +68,20 @@ def _schema_value(schema: dict):
     return "text"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that gave up (a timeout, a killed worker) is part of the job, not an error to print.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class FakeOpenAIServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **knobs):
         self._lock = threading.Lock()
         self._knobs = {**json.loads(json.dumps(DEFAULT_KNOBS)), **knobs}
         self._random = random.Random(self._knobs["seed"])
         self._requests: list[dict] = []
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd = _QuietServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -225,6 +233,7 @@ class FakeOpenAIServer:
                     "model": body.get("model"),
                     "schema_name": schema.get("name"),
                     "status": plan["status"],
+                    "malformed": plan["malformed"],
                     "usage": None,
                     "time": time.time(),
                 }

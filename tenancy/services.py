@@ -10,6 +10,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from igny8.errors import ValidationFailed
 from tenancy.errors import InvalidToken, LastOwner, RoleNotAllowed
 from tenancy.models import Account, Role, Site, User
+from tenancy.signals import site_deleting
 
 PRIVILEGED_ROLES = (Role.OWNER, Role.ADMIN)
 
@@ -64,6 +65,25 @@ def site_update(*, site: Site, **fields) -> Site:
             "This account already has a site with that name.", errors={"name": ["Already used."]}
         ) from None
     return site
+
+
+SITE_DELETE_ATTEMPTS = 3
+
+
+def site_delete(*, site: Site) -> None:
+    """Delete a site and everything it owns. `site_deleting` goes out first, so automation stops the
+    site's run (committed) before the rows are collected; a row that work still stopping added between
+    collection and deletion fails the foreign keys, and the deletion is simply tried again.
+    """
+    site_deleting.send(sender=Site, site=site)
+    for attempt in range(1, SITE_DELETE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                site.delete()
+            return
+        except IntegrityError:
+            if attempt == SITE_DELETE_ATTEMPTS:
+                raise
 
 
 def user_create(*, account: Account, email: str, password: str, role: str = Role.EDITOR) -> User:

@@ -142,6 +142,9 @@ class SiteViewSet(viewsets.ModelViewSet):
             raise ApplicationError("Staff users without an account cannot create sites here.")
         serializer.instance = services.site_create(account=account, **serializer.validated_data)
 
+    def perform_destroy(self, instance):
+        services.site_delete(site=instance)
+
     def perform_update(self, serializer):
         serializer.instance = services.site_update(site=serializer.instance, **serializer.validated_data)
 

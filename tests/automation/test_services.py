@@ -1,6 +1,7 @@
 """Automation services and the executor, run in-process (the worker path is in tests/integration)."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
@@ -202,7 +203,8 @@ NOW = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezo
 def test_scheduler_starts_a_due_site_and_records_the_times(pipeline_site):
     scheduled(pipeline_site)
     outcome = services.check_scheduled_automations(now=NOW)
-    assert len(outcome["started"]) == 1 and outcome["started"][0].endswith("_scheduled")
+    assert len(outcome["started"]) == 1
+    assert re.fullmatch(r"run_\d{8}_\d{6}_scheduled_[0-9a-f]{6}", outcome["started"][0])
     config = AutomationConfig.objects.get(site=pipeline_site)
     assert config.last_run_at == NOW
     assert config.next_run_at.isoformat().startswith("2026-12-03T14:00")
@@ -266,7 +268,12 @@ def test_a_run_never_spends_more_than_its_credit_cap(pipeline_site):
 
 
 def test_stage_1_sends_alike_keywords_in_the_same_call(fake_openai, tenant):
-    running = ["best running shoes", "trail running shoes", "running shoes for flat feet", "running shoe sizes"]
+    running = [
+        "best running shoes",
+        "trail running shoes",
+        "running shoes for flat feet",
+        "running shoe sizes",
+    ]
     running.append("running shoes for women")
     coffee = ["cold brew coffee ratio", "best coffee grinder", "coffee grinder burr", "coffee beans storage"]
     coffee.append("coffee maker reviews")

@@ -1,6 +1,8 @@
 """A real Celery worker (subprocess) on the test database, and the local OpenAI-compatible server."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,8 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    def __init__(self, env: dict, *, queues: str | None = "celery,automation"):
+    def __init__(
+        self,
+        env: dict,
+        *,
+        pool: str = "threads",
+        concurrency: int = 4,
+        queues: str | None = "celery,automation",
+    ):
         self.env, self.queues = env, queues
+        self.pool, self.concurrency = pool, concurrency
         self.process = None
         self.log = None
 
@@ -33,9 +43,9 @@ class Worker:
                 "igny8",
                 "worker",
                 *(["-Q", self.queues] if self.queues else []),
-                "--pool=threads",
+                f"--pool={self.pool}",
                 "-c",
-                "4",
+                str(self.concurrency),
                 "-l",
                 "info",
                 "--without-gossip",
@@ -48,6 +58,7 @@ class Worker:
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches prefork children too
         )
         wait_for(self.ready_or_exited, timeout=30, what="the Celery worker to start")
         if self.process.poll() is not None:
@@ -62,9 +73,16 @@ class Worker:
         return self.process.poll() is not None or "ready." in self.read_log()
 
     def kill(self) -> None:
+        """SIGKILL the worker and every process it forked, as a lost machine would lose them."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def children(self) -> list[int]:
+        """The pids of its pool processes (prefork)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -105,8 +123,11 @@ def start_worker(transactional_db, openai_server):
     started is stopped at the end of the test."""
     workers = []
 
-    def start(*, queues: str | None = "celery,automation", **env) -> Worker:
-        worker = Worker({**worker_env(openai_server), **env}, queues=queues).start()
+    def start(
+        *, pool: str = "threads", concurrency: int = 4, queues: str | None = "celery,automation", **env
+    ) -> Worker:
+        environment = {**worker_env(openai_server), **env}
+        worker = Worker(environment, pool=pool, concurrency=concurrency, queues=queues).start()
         workers.append(worker)
         return worker
 

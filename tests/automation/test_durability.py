@@ -1,0 +1,180 @@
+"""Defects found by trying the design's guarantees as a customer and an attacker would (issue 9).
+
+Races run real threads on real PostgreSQL and Redis; each test fails without the fix it names.
+"""
+
+import datetime
+import re
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from automation import services
+from automation.errors import RunActive
+from automation.executor import hold_site_lock
+from automation.locks import lock_acquire, lock_extend, lock_holder, lock_release
+from automation.logger import run_log_dir
+from automation.models import AutomationLogEntry, AutomationRun
+from automation.watchdog import recover_stale_runs
+from igny8.errors import ApplicationError
+from tests.automation.conftest import TOPIC_KEYWORDS
+from tests.conftest import client_for
+from tests.factories import make_account, make_keywords
+from tests.threads import at_once
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
+SAME_SECOND = timezone.make_aware(datetime.datetime(2026, 12, 3, 14, 5, 23), datetime.timezone.utc)
+
+
+def ready_site(**account):
+    created = make_account(credits=10_000, **account)
+    account, owner, site = created.account, created.owner, created.site
+    make_keywords(site=site, texts=TOPIC_KEYWORDS)
+    return site, owner
+
+
+def empty_automation_queue() -> redis.Redis:
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("automation")
+    return broker
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: SAME_SECOND)
+
+
+# Run ids ------------------------------------------------------------------------------------------
+
+
+def test_run_ids_made_in_the_same_second_are_unique_and_keep_the_reference_prefix():
+    ids = {services.new_run_id("manual", SAME_SECOND) for _ in range(50)}
+    assert len(ids) == 50
+    assert all(re.fullmatch(r"run_20261203_140523_manual_[0-9a-f]{6}", run_id) for run_id in ids)
+
+
+def test_two_accounts_starting_in_the_same_second_both_get_their_run(frozen_clock):
+    sites = [ready_site()[0], ready_site()[0]]
+    outcomes = at_once(2, lambda index: services.start_automation(site=sites[index]))
+    assert all(isinstance(outcome, AutomationRun) for outcome in outcomes), outcomes
+    assert outcomes[0].run_id != outcomes[1].run_id
+    for site, run in zip(sites, outcomes, strict=True):
+        assert lock_holder(site.pk) == run.run_id
+
+
+# The site lock -------------------------------------------------------------------------------------
+
+
+def test_twenty_concurrent_starts_leave_one_run_holding_the_lock(frozen_clock):
+    site, owner = ready_site()
+    outcomes = at_once(20, lambda index: services.start_automation(site=site))
+    runs = [outcome for outcome in outcomes if isinstance(outcome, AutomationRun)]
+    assert len(runs) == 1, outcomes
+    assert all(isinstance(outcome, (AutomationRun, RunActive)) for outcome in outcomes), outcomes
+    assert lock_holder(site.pk) == runs[0].run_id
+
+
+def test_ten_concurrent_resumes_leave_the_run_running_with_its_lock():
+    site, owner = ready_site()
+    run = services.run_pause(run=services.start_automation(site=site))
+    outcomes = at_once(10, lambda index: services.run_resume(run=AutomationRun.objects.get(pk=run.pk)))
+    assert sum(isinstance(outcome, AutomationRun) for outcome in outcomes) == 1, outcomes
+    assert all(isinstance(outcome, (AutomationRun, ApplicationError)) for outcome in outcomes), outcomes
+    assert AutomationRun.objects.get(pk=run.pk).status == "running"
+    assert lock_holder(site.pk) == run.run_id
+
+
+def test_a_lock_is_released_or_renewed_only_by_the_run_that_holds_it():
+    site, owner = ready_site()
+    assert lock_acquire(site_id=site.pk, run_id="run_a")
+    assert not lock_acquire(site_id=site.pk, run_id="run_b")
+    assert lock_release(site_id=site.pk, run_id="run_b") is False
+    assert lock_extend(site_id=site.pk, run_id="run_b") is False
+    assert lock_holder(site.pk) == "run_a"
+    assert lock_release(site_id=site.pk, run_id="run_a") is True
+    assert lock_holder(site.pk) is None
+
+
+def test_renewing_the_lock_of_a_run_cancelled_meanwhile_leaves_the_site_unlocked():
+    site, owner = ready_site()
+    run = services.run_cancel(run=services.start_automation(site=site))
+    hold_site_lock(run)  # what a heartbeat that checked the status just before the cancel does next
+    assert lock_holder(site.pk) is None
+
+
+# The watchdog -------------------------------------------------------------------------------------
+
+
+def test_the_watchdog_leaves_a_run_that_waits_in_the_queue_alone(settings):
+    settings.AUTOMATION_STALE_SECONDS = 1
+    broker = empty_automation_queue()
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    AutomationRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert recover_stale_runs() == []
+    assert recover_stale_runs() == []
+    settings.AUTOMATION_QUEUE_STALE_SECONDS = 1  # waited long, but its message is still in the queue
+    assert recover_stale_runs() == []
+    assert broker.llen("automation") == 1
+    assert not AutomationLogEntry.objects.filter(run=run, level="warning").exists()
+
+
+def test_the_watchdog_requeues_a_lost_queued_run_once_per_queue_period(settings):
+    settings.AUTOMATION_STALE_SECONDS = 1
+    settings.AUTOMATION_QUEUE_STALE_SECONDS = 60
+    broker = empty_automation_queue()
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    broker.delete("automation")  # the message is lost (a worker took it and died before claiming)
+    AutomationRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - datetime.timedelta(seconds=30))
+    assert recover_stale_runs() == []  # waited less than the queue can explain
+    AutomationRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=5))
+    assert recover_stale_runs() == [run.run_id]
+    assert recover_stale_runs() == []
+    broker.delete("automation")
+    assert recover_stale_runs() == []  # re-enqueued less than a queue period ago
+    warning = AutomationLogEntry.objects.get(run=run, level="warning")
+    assert "No worker took the run" in warning.message and "heartbeat" not in warning.message
+
+
+def test_the_watchdog_hands_over_a_claimed_run_whose_heartbeat_stopped(settings):
+    settings.AUTOMATION_STALE_SECONDS = 1
+    broker = empty_automation_queue()
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    broker.delete("automation")
+    now = timezone.now()
+    AutomationRun.objects.filter(pk=run.pk).update(
+        started_at=now - datetime.timedelta(seconds=10),
+        fencing_token=1,
+        heartbeat_at=now - datetime.timedelta(seconds=5),
+    )
+    assert recover_stale_runs() == [run.run_id]
+    assert recover_stale_runs() == []  # its new message waits in the queue: nothing piles up
+    assert broker.llen("automation") == 1
+
+
+# Deleting a site ----------------------------------------------------------------------------------
+
+
+def test_deleting_a_site_with_an_active_run_removes_its_log_files_and_lock():
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    assert run_log_dir(run).exists() and lock_holder(site.pk) == run.run_id
+    response = client_for(owner).delete(f"/api/v1/auth/sites/{site.pk}/")
+    assert response.status_code == 204
+    assert not AutomationRun.objects.filter(pk=run.pk).exists()
+    assert not run_log_dir(run).exists()
+    assert not run_log_dir(run).parent.exists()
+    assert lock_holder(site.pk) is None
+
+
+def test_a_site_about_to_be_deleted_has_its_run_cancelled_with_the_reason():
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    assert services.runs_cancel_for_site(site=site) == [run.run_id]
+    run.refresh_from_db()
+    assert run.status == "cancelled" and run.error_message == services.SITE_DELETED
+    assert lock_holder(site.pk) is None

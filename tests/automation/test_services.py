@@ -266,7 +266,12 @@ def test_a_run_never_spends_more_than_its_credit_cap(pipeline_site):
 
 
 def test_stage_1_sends_alike_keywords_in_the_same_call(fake_openai, tenant):
-    running = ["best running shoes", "trail running shoes", "running shoes for flat feet", "running shoe sizes"]
+    running = [
+        "best running shoes",
+        "trail running shoes",
+        "running shoes for flat feet",
+        "running shoe sizes",
+    ]
     running.append("running shoes for women")
     coffee = ["cold brew coffee ratio", "best coffee grinder", "coffee grinder burr", "coffee beans storage"]
     coffee.append("coffee maker reviews")

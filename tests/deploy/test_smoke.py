@@ -130,6 +130,8 @@ def production_env(openai_server, directory: Path) -> dict:
         AUTOMATION_LOG_DIR=str(directory / "logs"),
         LOG_FORMAT="json",
         METRICS_ENABLED="1",
+        # The documented switch for a public Swagger UI (docs need a login by default in production).
+        API_DOCS_PUBLIC="1",
         SERVE_MEDIA="1",
         METRICS_TOKEN=secrets.token_urlsafe(16),
         AI_PROVIDER="openai",

@@ -6,6 +6,7 @@ import math
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -236,15 +237,36 @@ def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int |
 # Scheduler -----------------------------------------------------------------------------------------
 
 
+def due_frequencies(local: datetime.datetime) -> list[str]:
+    """The frequencies due on `local`'s day: daily always, weekly on Mondays, monthly on the 1st."""
+    frequencies = [Frequency.DAILY]
+    if local.weekday() == 0:
+        frequencies.append(Frequency.WEEKLY)
+    if local.day == 1:
+        frequencies.append(Frequency.MONTHLY)
+    return frequencies
+
+
 def is_due(config: AutomationConfig, now: datetime.datetime) -> bool:
     local = timezone.localtime(now)
-    if local.hour != config.scheduled_time.hour:
-        return False
-    if config.frequency == Frequency.WEEKLY:
-        return local.weekday() == 0
-    if config.frequency == Frequency.MONTHLY:
-        return local.day == 1
-    return True
+    return local.hour == config.scheduled_time.hour and config.frequency in due_frequencies(local)
+
+
+def configs_due(*, now: datetime.datetime) -> QuerySet[AutomationConfig]:
+    """Enabled configs scheduled in the current hour of TIME_ZONE, on a day their frequency runs.
+
+    The same rule as `is_due`, in SQL: `scheduled_time` is a local time of day, so the hour is a
+    range over it (which the partial index on enabled configs serves).
+    """
+    local = timezone.localtime(now)
+    configs = AutomationConfig.objects.filter(
+        is_enabled=True,
+        frequency__in=due_frequencies(local),
+        scheduled_time__gte=datetime.time(local.hour),
+    )
+    if local.hour < 23:
+        configs = configs.filter(scheduled_time__lt=datetime.time(local.hour + 1))
+    return configs
 
 
 def next_run_time(config: AutomationConfig, now: datetime.datetime) -> datetime.datetime:
@@ -265,28 +287,51 @@ def next_run_time(config: AutomationConfig, now: datetime.datetime) -> datetime.
 
 
 def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
-    """Start the due runs. Skips a site that ran in the last 23 hours or has a running or paused run."""
+    """Start the due runs. Skips a site that ran in the last 23 hours or has a running or paused run.
+
+    One query selects and locks the due configs (not every config), one writes their `next_run_at`
+    and claims the startable ones by setting `last_run_at`; then each claimed site starts. A second
+    beat at the same time skips the locked rows, or sees `last_run_at` and skips the site. A start
+    that is refused gives the claim back, so `last_run_at` only records runs that started.
+    """
     now = now or timezone.now()
-    started, skipped = [], []
-    for config in AutomationConfig.objects.filter(is_enabled=True).select_related("site"):
-        if not is_due(config, now):
-            continue
-        reason = None
-        if config.last_run_at and now - config.last_run_at < datetime.timedelta(hours=23):
-            reason = "ran within the last 23 hours"
-        elif active_run(site=config.site) is not None:
-            reason = "a run is running or paused"
-        if reason is None:
-            try:
-                run = start_automation(site=config.site, trigger_type=TriggerType.SCHEDULED)
-                started.append(run.run_id)
-                AutomationConfig.objects.filter(pk=config.pk).update(last_run_at=now)
-            except (RunActive, InsufficientCredits, ValidationFailed, ServiceUnavailable) as error:
-                reason = error.message
-        if reason:
-            skipped.append({"site_id": config.site_id, "reason": reason})
-            logger.info("scheduled run for site %s skipped: %s", config.site_id, reason)
-        AutomationConfig.objects.filter(pk=config.pk).update(next_run_at=next_run_time(config, now))
+    ran_recently = Q(last_run_at__gt=now - datetime.timedelta(hours=23))
+    with transaction.atomic():
+        due = list(
+            configs_due(now=now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("site")
+            .annotate(
+                ran_recently=ExpressionWrapper(ran_recently, output_field=BooleanField()),
+                has_active_run=Exists(
+                    AutomationRun.objects.filter(site=OuterRef("site_id"), status__in=ACTIVE_STATUSES)
+                ),
+            )
+            .order_by("pk")
+        )
+        claimed, skipped = [], []
+        for config in due:
+            reason = None
+            if config.ran_recently:
+                reason = "ran within the last 23 hours"
+            elif config.has_active_run:
+                reason = "a run is running or paused"
+            if reason:
+                skipped.append({"site_id": config.site_id, "reason": reason})
+            else:
+                claimed.append((config, config.last_run_at))
+                config.last_run_at = now
+            config.next_run_at = next_run_time(config, now)
+        AutomationConfig.objects.bulk_update(due, ["last_run_at", "next_run_at"])
+    started = []
+    for config, previous_run_at in claimed:
+        try:
+            started.append(start_automation(site=config.site, trigger_type=TriggerType.SCHEDULED).run_id)
+        except (RunActive, InsufficientCredits, ValidationFailed, ServiceUnavailable) as error:
+            AutomationConfig.objects.filter(pk=config.pk, last_run_at=now).update(last_run_at=previous_run_at)
+            skipped.append({"site_id": config.site_id, "reason": error.message})
+    for entry in skipped:
+        logger.info("scheduled run for site %s skipped: %s", entry["site_id"], entry["reason"])
     return {"started": started, "skipped": skipped}
 
 

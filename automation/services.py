@@ -6,7 +6,20 @@ import math
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TimeField,
+    Value,
+    When,
+)
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -286,6 +299,30 @@ def next_run_time(config: AutomationConfig, now: datetime.datetime) -> datetime.
     return candidate
 
 
+def next_run_time_of_due(now: datetime.datetime) -> Case:
+    """`next_run_time` of every config due at `now`, as one SQL expression.
+
+    Due configs share the current hour, so their next date depends on their frequency alone: the
+    next date at that hour, plus the config's own minutes past it.
+    """
+    hour = datetime.time(timezone.localtime(now).hour)
+    minutes = F("scheduled_time") - Value(hour, output_field=TimeField())
+    return Case(
+        *(
+            When(
+                frequency=frequency,
+                then=ExpressionWrapper(
+                    Value(next_run_time(AutomationConfig(frequency=frequency, scheduled_time=hour), now))
+                    + minutes,
+                    output_field=DateTimeField(),
+                ),
+            )
+            for frequency in Frequency.values
+        ),
+        output_field=DateTimeField(),
+    )
+
+
 def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
     """Start the due runs. Skips a site that ran in the last 23 hours or has a running or paused run.
 
@@ -311,24 +348,23 @@ def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict
         )
         claimed, skipped = [], []
         for config in due:
-            reason = None
             if config.ran_recently:
-                reason = "ran within the last 23 hours"
+                skipped.append({"site_id": config.site_id, "reason": "ran within the last 23 hours"})
             elif config.has_active_run:
-                reason = "a run is running or paused"
-            if reason:
-                skipped.append({"site_id": config.site_id, "reason": reason})
+                skipped.append({"site_id": config.site_id, "reason": "a run is running or paused"})
             else:
-                claimed.append((config, config.last_run_at))
-                config.last_run_at = now
-            config.next_run_at = next_run_time(config, now)
-        AutomationConfig.objects.bulk_update(due, ["last_run_at", "next_run_at"])
+                claimed.append(config)
+        AutomationConfig.objects.filter(pk__in=[config.pk for config in claimed]).update(last_run_at=now)
+        AutomationConfig.objects.filter(pk__in=[config.pk for config in due]).update(
+            next_run_at=next_run_time_of_due(now)
+        )
     started = []
-    for config, previous_run_at in claimed:
+    for config in claimed:
         try:
             started.append(start_automation(site=config.site, trigger_type=TriggerType.SCHEDULED).run_id)
         except (RunActive, InsufficientCredits, ValidationFailed, ServiceUnavailable) as error:
-            AutomationConfig.objects.filter(pk=config.pk, last_run_at=now).update(last_run_at=previous_run_at)
+            claim = AutomationConfig.objects.filter(pk=config.pk, last_run_at=now)
+            claim.update(last_run_at=config.last_run_at)
             skipped.append({"site_id": config.site_id, "reason": error.message})
     for entry in skipped:
         logger.info("scheduled run for site %s skipped: %s", entry["site_id"], entry["reason"])

@@ -15,6 +15,7 @@ from automation.stages import STAGES, get_stage
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
+from tenancy.services import site_create
 from tests.factories import make_account, make_keywords
 from tests.waiting import wait_for
 from writer.models import Content, Image, Task
@@ -248,3 +249,26 @@ def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site,
         assert heartbeat.fenced.is_set()
     finally:
         heartbeat.stop()
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Europe/Berlin"])
+def test_the_scheduler_records_next_run_at_by_each_frequency_and_minute(time_zone, tenant, settings):
+    settings.TIME_ZONE = time_zone
+    # 14:05 local time on Monday 1 June 2026: daily, weekly and monthly configs are all due.
+    now = timezone.make_aware(datetime.datetime(2026, 6, 1, 14, 5))
+    sites = [tenant.site] + [site_create(account=tenant.account, name=f"Site {n}") for n in range(2)]
+    configs = [
+        scheduled(site, frequency=frequency, scheduled_time=datetime.time(14, minute))
+        for site, frequency, minute in zip(sites, ["daily", "weekly", "monthly"], [0, 30, 45], strict=True)
+    ]
+    AutomationConfig.objects.update(last_run_at=now - datetime.timedelta(hours=1))
+    outcome = services.check_scheduled_automations(now=now)
+    assert outcome["started"] == [] and len(outcome["skipped"]) == 3
+    for config in configs:
+        stored = AutomationConfig.objects.get(pk=config.pk).next_run_at
+        assert stored == services.next_run_time(config, now)
+    assert [timezone.localtime(AutomationConfig.objects.get(pk=c.pk).next_run_at) for c in configs] == [
+        timezone.make_aware(datetime.datetime(2026, 6, 2, 14, 0)),
+        timezone.make_aware(datetime.datetime(2026, 6, 8, 14, 30)),
+        timezone.make_aware(datetime.datetime(2026, 7, 1, 14, 45)),
+    ]

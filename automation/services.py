@@ -73,8 +73,11 @@ def new_run_id(trigger_type: str, now: datetime.datetime) -> str:
     return run_id
 
 
-def initial_snapshot(*, site: Site) -> dict:
-    snapshot = {f"stage_{stage.number}_initial": stage.pending(site).count() for stage in STAGES}
+def initial_snapshot(*, site: Site, pending: dict[int, int] | None = None) -> dict:
+    """Each stage's pending count at the start; `pending` ({stage: count}) when already counted."""
+    if pending is None:
+        pending = {stage.number: stage.pending(site).count() for stage in STAGES}
+    snapshot = {f"stage_{number}_initial": count for number, count in sorted(pending.items())}
     snapshot["total_initial_items"] = sum(snapshot.values())
     return snapshot
 
@@ -123,7 +126,8 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     try:
         if active_run(site=site) is not None:
             raise RunActive()
-        estimate = estimate_run(site=site, config=config)["estimated_credits"]
+        projection = estimate_run(site=site, config=config)
+        estimate = projection["estimated_credits"]
         required = credits_required(estimate)
         available = credits_balance(account_id=site.account_id)
         if available < required:
@@ -142,7 +146,11 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
                     account_id=site.account_id,
                     site=site,
                     trigger_type=trigger_type,
-                    initial_snapshot=initial_snapshot(site=site),
+                    # The estimate's counts: a large queue is counted once per start, not twice.
+                    initial_snapshot=initial_snapshot(
+                        site=site,
+                        pending={stage["number"]: stage["pending"] for stage in projection["stages"]},
+                    ),
                 )
         except IntegrityError:
             raise RunActive() from None

@@ -145,11 +145,26 @@ class Stage:
             return 0
         return costs.cost(get_function(self.function_name).operation_type, items)
 
-    def by_status(self, site: Site) -> dict[str, int]:
-        rows = (
-            self.model.objects.filter(site=site).values("status").annotate(n=Count("id")).order_by("status")
-        )
-        return {row["status"]: row["n"] for row in rows}
+    def status_counts(self, site: Site) -> tuple[dict[str, int], int]:
+        """The site's rows of this stage's model by status, and how many are pending.
+
+        One pass over the table: the pending rows are counted in the same scan, filtered by the
+        pending query's own condition, so a large table is read once and the pending rule keeps
+        its single definition. A condition that needs a join is counted by its own query instead.
+        """
+        pending = self.pending(site)
+        rows = self.model.objects.filter(site=site).values("status").order_by("status")
+        joins = [alias for alias, uses in pending.query.alias_refcount.items() if uses][1:]
+        if joins:
+            by_status = {row["status"]: row["n"] for row in rows.annotate(n=Count("pk"))}
+            return by_status, pending.count()
+        # Counting `site` (not `pk`) lets PostgreSQL answer from the (site, status, ...) indexes alone.
+        rows = rows.annotate(n=Count("site"), pending=Count("site", filter=pending.query.where))
+        by_status, total_pending = {}, 0
+        for row in rows:
+            by_status[row["status"]] = row["n"]
+            total_pending += row["pending"]
+        return by_status, total_pending
 
     def label(self, item) -> str:
         for attribute in ("keyword", "name", "idea_title", "title"):

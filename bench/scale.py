@@ -182,12 +182,13 @@ def active_run_at_stage_1(*, site):
     )
 
 
-def p3_endpoints() -> None:
+def p3_sites() -> dict:
+    """For each size, a site with that many new keywords and a run at stage 1: {size: (client, site)}."""
     from automation import services
     from tests.conftest import client_for
     from tests.factories import make_account
 
-    clients = {}
+    sites = {}
     for size in P3_SIZES:
         tenant = make_account(credits=100_000_000)
         started = time.perf_counter()
@@ -195,11 +196,16 @@ def p3_endpoints() -> None:
         print(f"P3 setup: {size} keywords loaded in {time.perf_counter() - started:.1f} s")
         services.config_get_or_create(site=tenant.site)
         active_run_at_stage_1(site=tenant.site)
-        clients[size] = (client_for(tenant.owner), tenant.site.pk)
+        sites[size] = (client_for(tenant.owner), tenant.site)
+    return sites
+
+
+def p3_endpoints() -> None:
+    sites = p3_sites()
 
     def get(size: int, endpoint: str):
-        client, site_id = clients[size]
-        response = client.get(f"/api/v1/automation/{endpoint}/?site_id={site_id}", HTTP_HOST="localhost")
+        client, site = sites[size]
+        response = client.get(f"/api/v1/automation/{endpoint}/?site_id={site.pk}", HTTP_HOST="localhost")
         assert response.status_code == 200, response.content
         return response
 

@@ -99,7 +99,8 @@ class Keyword(SiteOwned):
             ),
         ]
         indexes = [
-            models.Index(fields=["site", "status", "disabled"], name="keyword_site_status_idx"),
+            # With the cluster: the overview counts statuses and pending keywords from the index alone.
+            models.Index(fields=["site", "status", "disabled", "cluster"], name="keyword_status_cluster_idx"),
             models.Index(
                 fields=["site", "id"],
                 condition=models.Q(status=KeywordStatus.NEW, cluster__isnull=True, disabled=False),

@@ -16,7 +16,7 @@ from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
 from tenancy.services import site_create
-from tests.factories import make_account, make_keywords
+from tests.factories import make_account, make_cluster, make_content, make_keywords
 from tests.waiting import wait_for
 from writer.models import Content, Image, Task
 
@@ -272,3 +272,18 @@ def test_the_scheduler_records_next_run_at_by_each_frequency_and_minute(time_zon
         timezone.make_aware(datetime.datetime(2026, 6, 8, 14, 30)),
         timezone.make_aware(datetime.datetime(2026, 7, 1, 14, 45)),
     ]
+
+
+def test_the_overview_counts_each_stages_pending_rows_in_its_status_pass(pipeline_site):
+    from automation.selectors import pipeline_overview
+    from planner.models import Keyword
+
+    Keyword.objects.filter(site=pipeline_site, keyword__contains="coffee").update(disabled=True)
+    make_cluster(site=pipeline_site, name="Trail gear", keywords=["trail gear list", "trail shoes"])
+    make_content(site=pipeline_site, title="A draft without images")
+    overview = pipeline_overview(site=pipeline_site)["stages"]
+    for stage in STAGES:
+        row = overview[stage.number - 1]
+        assert row["pending"] == stage.pending(pipeline_site).count(), stage.name
+        assert row["total"] == stage.model.objects.filter(site=pipeline_site).count(), stage.name
+    assert overview[0]["pending"] == 6 and overview[0]["by_status"] == {"new": 10, "mapped": 2}

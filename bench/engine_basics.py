@@ -70,7 +70,8 @@ def main() -> None:
 
     counts = {}
     for total in (10, 1000):
-        _, other_owner, other_site = make_account()
+        other = make_account()
+        other_owner, other_site = other.owner, other.site
         make_keywords(site=other_site, texts=[f"bench keyword {n}" for n in range(total)])
         other_client = client_for(other_owner)
         with CaptureQueriesContext(connection) as queries:

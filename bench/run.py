@@ -9,6 +9,7 @@ See docs/PERFORMANCE.md for the targets and the figures of the reference machine
 """
 
 import importlib
+import logging
 import os
 import sys
 import time
@@ -45,6 +46,9 @@ def main(names: list[str]) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    logging.disable(
+        logging.INFO
+    )  # runs, HTTP calls and the scheduler log a line each: they would drown the figures
     for name in names or MODULES:
         started = time.perf_counter()
         print(f"== bench/{name}.py")

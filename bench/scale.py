@@ -10,7 +10,6 @@ Run with `make bench` or `.venv/bin/python bench/run.py scale` (the dispatcher s
 """
 
 import datetime
-import logging
 import statistics
 import threading
 import time
@@ -38,7 +37,6 @@ WORDS = (
 def main() -> None:
     from celery import current_app
 
-    logging.disable(logging.INFO)  # a run's and the scheduler's info lines would drown the figures
     # The run tasks execute in-process and nothing reaches a broker another worker might consume.
     current_app.conf.task_always_eager = True
     settings.AI_PROVIDER = "offline"

@@ -5,9 +5,10 @@ anywhere (one per projected article, one per due config) makes the larger count 
 """
 
 import datetime
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -92,23 +93,38 @@ def test_run_now_credit_check_makes_as_many_queries_at_200_keywords_as_at_10(pip
     assert small == large
 
 
-def test_history_and_logs_make_as_many_queries_for_20_runs_as_for_2(pipeline, owner_client):
-    def runs(count):
+@pytest.fixture
+def runs_with_logs(pipeline):
+    """Adds finished runs of 20 log lines each to the pipeline's site; returns the newest run id."""
+
+    def add(count: int) -> str:
         for _ in range(count):
             run = services.start_automation(site=pipeline.site)
             for line in range(20):
                 AutomationLogger(run).info(f"line {line}", stage=1)
             services.run_cancel(run=run)
+        return AutomationRun.objects.filter(site=pipeline.site).first().run_id
 
-    site_id = pipeline.site.pk
-    runs(2)
-    run_id = AutomationRun.objects.filter(site=pipeline.site).first().run_id
-    history = lambda: owner_client.get(f"{BASE}/history/?site_id={site_id}&limit=200")  # noqa: E731
-    logs = lambda: owner_client.get(f"{BASE}/logs/?run_id={run_id}&lines=500")  # noqa: E731
-    small = (queries_of(history), queries_of(logs))
-    runs(18)
-    run_id = AutomationRun.objects.filter(site=pipeline.site).first().run_id
-    assert (queries_of(history), queries_of(logs)) == small
+    return add
+
+
+def test_history_makes_as_many_queries_for_20_runs_as_for_2(pipeline, runs_with_logs, owner_client):
+    def history():
+        return owner_client.get(f"{BASE}/history/?site_id={pipeline.site.pk}&limit=200")
+
+    runs_with_logs(2)
+    small = queries_of(history)
+    runs_with_logs(18)
+    assert queries_of(history) == small
+
+
+def test_logs_make_as_many_queries_for_400_lines_as_for_20(pipeline, runs_with_logs, owner_client):
+    run_id = runs_with_logs(1)
+    small = queries_of(lambda: owner_client.get(f"{BASE}/logs/?run_id={run_id}&lines=500"))
+    run = AutomationRun.objects.get(run_id=run_id)
+    for line in range(380):
+        AutomationLogger(run).info(f"more {line}", stage=2)
+    assert queries_of(lambda: owner_client.get(f"{BASE}/logs/?run_id={run_id}&lines=500")) == small
 
 
 def make_configs(account, count: int, *, first: int) -> None:
@@ -158,3 +174,33 @@ def test_the_scheduler_makes_as_many_queries_for_200_configs_as_for_20(tenant, p
     large, outcome, _ = check()
     assert len(outcome["skipped"]) == 101
     assert small == large
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_beat_passes_over_configs_a_first_beat_has_locked(tenant):
+    """Two beats at once: the rows one beat is working on are skipped by the other, not started twice."""
+    config = services.config_update(
+        config=services.config_get_or_create(site=tenant.site),
+        fields={"is_enabled": True, "frequency": "daily", "scheduled_time": datetime.time(14, 0)},
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def first_beat():
+        try:
+            with transaction.atomic():
+                AutomationConfig.objects.select_for_update().get(pk=config.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_beat)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        assert services.check_scheduled_automations(now=NOW) == {"started": [], "skipped": []}
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not AutomationRun.objects.exists()
+    assert len(services.check_scheduled_automations(now=NOW)["started"]) == 1

@@ -39,7 +39,7 @@ class CreditCostTable:
         return CreditRate(*row)
 
     def cost(self, operation_type: str, quantity: int) -> int:
-        return self.rate(operation_type).cost(quantity)
+        return self.rate(operation_type).cost(quantity) if quantity > 0 else 0
 
 
 def credit_cost_table(*, operation_types: list[str] | None = None) -> CreditCostTable:

@@ -2,12 +2,14 @@
 
 from automation.models import AutomationConfig
 from automation.stages import STAGES
+from billing.selectors import credit_cost_table
 from tenancy.models import Site
 
 
 def estimate_run(*, site: Site, config: AutomationConfig) -> dict:
     """`{estimated_credits, stages: [{number, name, pending, projected_items, credits}]}`."""
     stages, projected, total = [], {}, 0
+    costs = credit_cost_table()
     for stage in STAGES:
         pending = stage.pending(site).count()
         usable = pending if pending >= stage.min_batch else 0
@@ -15,7 +17,7 @@ def estimate_run(*, site: Site, config: AutomationConfig) -> dict:
         if cap := stage.cap(config):
             items = min(items, cap)
         projected[stage.number] = items
-        credits = stage.estimate_credits(site=site, items=items, config=config)
+        credits = stage.estimate_credits(site=site, items=items, config=config, costs=costs)
         total += credits
         stages.append(
             {

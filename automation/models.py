@@ -45,7 +45,15 @@ class AutomationConfig(TimeStampedModel):
     next_run_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["is_enabled"], name="automation_config_enabled_idx")]
+        indexes = [
+            models.Index(fields=["is_enabled"], name="automation_config_enabled_idx"),
+            # The scheduler selects the enabled configs of the current hour by a range on this.
+            models.Index(
+                fields=["scheduled_time"],
+                condition=models.Q(is_enabled=True),
+                name="automation_config_due_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"Automation of {self.site}"
@@ -126,6 +134,7 @@ class AutomationRun(TimeStampedModel):
         indexes = [
             models.Index(fields=["site", "status"], name="run_site_status_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat_idx"),
+            models.Index(fields=["site", "-id"], name="run_site_newest_idx"),  # history, newest first
         ]
 
     def __str__(self):
@@ -155,7 +164,11 @@ class AutomationLogEntry(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["run", "stage"], name="run_log_stage_idx")]
+        # The logs endpoint reads a run's (or a run stage's) last lines, newest first.
+        indexes = [
+            models.Index(fields=["run", "stage", "-id"], name="run_log_stage_newest_idx"),
+            models.Index(fields=["run", "-id"], name="run_log_newest_idx"),
+        ]
 
     def __str__(self):
         return self.message[:80]

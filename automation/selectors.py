@@ -11,13 +11,13 @@ UP_NEXT = 5
 def pipeline_overview(*, site: Site) -> dict:
     stages = []
     for stage in STAGES:
-        by_status = stage.by_status(site)
+        by_status, pending = stage.status_counts(site)
         stages.append(
             {
                 "number": stage.number,
                 "name": stage.name,
                 "type": stage.type,
-                "pending": stage.pending(site).count(),
+                "pending": pending,
                 "total": sum(by_status.values()),
                 "by_status": by_status,
             }

@@ -7,6 +7,20 @@ import secrets
 import shutil
 
 from django.db import IntegrityError, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TimeField,
+    Value,
+    When,
+)
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -62,8 +76,11 @@ def new_run_id(trigger_type: str, now: datetime.datetime) -> str:
     return f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(3)}"
 
 
-def initial_snapshot(*, site: Site) -> dict:
-    snapshot = {f"stage_{stage.number}_initial": stage.pending(site).count() for stage in STAGES}
+def initial_snapshot(*, site: Site, pending: dict[int, int] | None = None) -> dict:
+    """Each stage's pending count at the start; `pending` ({stage: count}) when already counted."""
+    if pending is None:
+        pending = {stage.number: stage.pending(site).count() for stage in STAGES}
+    snapshot = {f"stage_{number}_initial": count for number, count in sorted(pending.items())}
     snapshot["total_initial_items"] = sum(snapshot.values())
     return snapshot
 
@@ -113,7 +130,8 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     try:
         if active_run(site=site) is not None:
             raise RunActive()
-        estimate = estimate_run(site=site, config=config)["estimated_credits"]
+        projection = estimate_run(site=site, config=config)
+        estimate = projection["estimated_credits"]
         required = credits_required(estimate)
         available = credits_balance(account_id=site.account_id)
         if available < required:
@@ -132,7 +150,11 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
                     account_id=site.account_id,
                     site=site,
                     trigger_type=trigger_type,
-                    initial_snapshot=initial_snapshot(site=site),
+                    # The estimate's counts: a large queue is counted once per start, not twice.
+                    initial_snapshot=initial_snapshot(
+                        site=site,
+                        pending={stage["number"]: stage["pending"] for stage in projection["stages"]},
+                    ),
                 )
         except IntegrityError:
             raise RunActive() from None
@@ -295,15 +317,36 @@ def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int |
 # Scheduler -----------------------------------------------------------------------------------------
 
 
+def due_frequencies(local: datetime.datetime) -> list[str]:
+    """The frequencies due on `local`'s day: daily always, weekly on Mondays, monthly on the 1st."""
+    frequencies = [Frequency.DAILY]
+    if local.weekday() == 0:
+        frequencies.append(Frequency.WEEKLY)
+    if local.day == 1:
+        frequencies.append(Frequency.MONTHLY)
+    return frequencies
+
+
 def is_due(config: AutomationConfig, now: datetime.datetime) -> bool:
     local = timezone.localtime(now)
-    if local.hour != config.scheduled_time.hour:
-        return False
-    if config.frequency == Frequency.WEEKLY:
-        return local.weekday() == 0
-    if config.frequency == Frequency.MONTHLY:
-        return local.day == 1
-    return True
+    return local.hour == config.scheduled_time.hour and config.frequency in due_frequencies(local)
+
+
+def configs_due(*, now: datetime.datetime) -> QuerySet[AutomationConfig]:
+    """Enabled configs scheduled in the current hour of TIME_ZONE, on a day their frequency runs.
+
+    The same rule as `is_due`, in SQL: `scheduled_time` is a local time of day, so the hour is a
+    range over it (which the partial index on enabled configs serves).
+    """
+    local = timezone.localtime(now)
+    configs = AutomationConfig.objects.filter(
+        is_enabled=True,
+        frequency__in=due_frequencies(local),
+        scheduled_time__gte=datetime.time(local.hour),
+    )
+    if local.hour < 23:
+        configs = configs.filter(scheduled_time__lt=datetime.time(local.hour + 1))
+    return configs
 
 
 def next_run_time(config: AutomationConfig, now: datetime.datetime) -> datetime.datetime:
@@ -323,29 +366,75 @@ def next_run_time(config: AutomationConfig, now: datetime.datetime) -> datetime.
     return candidate
 
 
+def next_run_time_of_due(now: datetime.datetime) -> Case:
+    """`next_run_time` of every config due at `now`, as one SQL expression.
+
+    Due configs share the current hour, so their next date depends on their frequency alone: the
+    next date at that hour, plus the config's own minutes past it.
+    """
+    hour = datetime.time(timezone.localtime(now).hour)
+    minutes = F("scheduled_time") - Value(hour, output_field=TimeField())
+    return Case(
+        *(
+            When(
+                frequency=frequency,
+                then=ExpressionWrapper(
+                    Value(next_run_time(AutomationConfig(frequency=frequency, scheduled_time=hour), now))
+                    + minutes,
+                    output_field=DateTimeField(),
+                ),
+            )
+            for frequency in Frequency.values
+        ),
+        output_field=DateTimeField(),
+    )
+
+
 def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
-    """Start the due runs. Skips a site that ran in the last 23 hours or has a running or paused run."""
+    """Start the due runs. Skips a site that ran in the last 23 hours or has a running or paused run.
+
+    One query selects and locks the due configs (not every config), one writes their `next_run_at`
+    and claims the startable ones by setting `last_run_at`; then each claimed site starts. A second
+    beat at the same time skips the locked rows, or sees `last_run_at` and skips the site. A start
+    that is refused gives the claim back, so `last_run_at` only records runs that started.
+    """
     now = now or timezone.now()
-    started, skipped = [], []
-    for config in AutomationConfig.objects.filter(is_enabled=True).select_related("site"):
-        if not is_due(config, now):
-            continue
-        reason = None
-        if config.last_run_at and now - config.last_run_at < datetime.timedelta(hours=23):
-            reason = "ran within the last 23 hours"
-        elif active_run(site=config.site) is not None:
-            reason = "a run is running or paused"
-        if reason is None:
-            try:
-                run = start_automation(site=config.site, trigger_type=TriggerType.SCHEDULED)
-                started.append(run.run_id)
-                AutomationConfig.objects.filter(pk=config.pk).update(last_run_at=now)
-            except (RunActive, InsufficientCredits, ValidationFailed, ServiceUnavailable) as error:
-                reason = error.message
-        if reason:
-            skipped.append({"site_id": config.site_id, "reason": reason})
-            logger.info("scheduled run for site %s skipped: %s", config.site_id, reason)
-        AutomationConfig.objects.filter(pk=config.pk).update(next_run_at=next_run_time(config, now))
+    ran_recently = Q(last_run_at__gt=now - datetime.timedelta(hours=23))
+    with transaction.atomic():
+        due = list(
+            configs_due(now=now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("site")
+            .annotate(
+                ran_recently=ExpressionWrapper(ran_recently, output_field=BooleanField()),
+                has_active_run=Exists(
+                    AutomationRun.objects.filter(site=OuterRef("site_id"), status__in=ACTIVE_STATUSES)
+                ),
+            )
+            .order_by("pk")
+        )
+        claimed, skipped = [], []
+        for config in due:
+            if config.ran_recently:
+                skipped.append({"site_id": config.site_id, "reason": "ran within the last 23 hours"})
+            elif config.has_active_run:
+                skipped.append({"site_id": config.site_id, "reason": "a run is running or paused"})
+            else:
+                claimed.append(config)
+        AutomationConfig.objects.filter(pk__in=[config.pk for config in claimed]).update(last_run_at=now)
+        AutomationConfig.objects.filter(pk__in=[config.pk for config in due]).update(
+            next_run_at=next_run_time_of_due(now)
+        )
+    started = []
+    for config in claimed:
+        try:
+            started.append(start_automation(site=config.site, trigger_type=TriggerType.SCHEDULED).run_id)
+        except (RunActive, InsufficientCredits, ValidationFailed, ServiceUnavailable) as error:
+            claim = AutomationConfig.objects.filter(pk=config.pk, last_run_at=now)
+            claim.update(last_run_at=config.last_run_at)
+            skipped.append({"site_id": config.site_id, "reason": error.message})
+    for entry in skipped:
+        logger.info("scheduled run for site %s skipped: %s", entry["site_id"], entry["reason"])
     return {"started": started, "skipped": skipped}
 
 

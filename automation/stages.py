@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, FloatField, QuerySet, Sum
+from django.db.models.functions import Cast, Ceil
 
 from ai.engine import Budget, FunctionResult, keywords_in_similarity_order, run_function
 from ai.functions import get_function
 from automation.models import AutomationConfig
-from billing.services import credits_cost
+from billing.selectors import CreditCostTable
 from planner.models import Cluster, ContentIdea, Keyword
 from planner.selectors import clusters_ready_for_ideas, ideas_ready_for_tasks, keywords_ready_to_cluster
 from tenancy.models import Site
@@ -142,18 +143,35 @@ class Stage:
     def cap(self, config: AutomationConfig) -> int | None:
         return getattr(config, self.cap_field) if self.cap_field else None
 
-    def estimate_credits(self, *, site: Site, items: int, config: AutomationConfig) -> int:
+    def estimate_credits(
+        self, *, site: Site, items: int, config: AutomationConfig, costs: CreditCostTable
+    ) -> int:
         if self.credits is not None:
-            return self.credits(site=site, items=items, config=config)
+            return self.credits(site=site, items=items, config=config, costs=costs)
         if self.function_name is None:
             return 0
-        return credits_cost(operation_type=get_function(self.function_name).operation_type, quantity=items)
+        return costs.cost(get_function(self.function_name).operation_type, items)
 
-    def by_status(self, site: Site) -> dict[str, int]:
-        rows = (
-            self.model.objects.filter(site=site).values("status").annotate(n=Count("id")).order_by("status")
-        )
-        return {row["status"]: row["n"] for row in rows}
+    def status_counts(self, site: Site) -> tuple[dict[str, int], int]:
+        """The site's rows of this stage's model by status, and how many are pending.
+
+        One pass over the table: the pending rows are counted in the same scan, filtered by the
+        pending query's own condition, so a large table is read once and the pending rule keeps
+        its single definition. A condition that needs a join is counted by its own query instead.
+        """
+        pending = self.pending(site)
+        rows = self.model.objects.filter(site=site).values("status").order_by("status")
+        joins = [alias for alias, uses in pending.query.alias_refcount.items() if uses][1:]
+        if joins:
+            by_status = {row["status"]: row["n"] for row in rows.annotate(n=Count("pk"))}
+            return by_status, pending.count()
+        # Counting `site` (not `pk`) lets PostgreSQL answer from the (site, status, ...) indexes alone.
+        rows = rows.annotate(n=Count("site"), pending=Count("site", filter=pending.query.where))
+        by_status, total_pending = {}, 0
+        for row in rows:
+            by_status[row["status"]] = row["n"]
+            total_pending += row["pending"]
+        return by_status, total_pending
 
     def label(self, item) -> str:
         for attribute in ("keyword", "name", "idea_title", "title"):
@@ -172,26 +190,30 @@ class Stage:
         return result
 
 
-def _content_credits(*, site: Site, items: int, config: AutomationConfig) -> int:
-    """Words of the queued tasks, then of the new ideas, then a typical article for the rest."""
-    words = list(
-        tasks_ready_for_content(site=site).order_by("pk").values_list("word_count", flat=True)[:items]
-    )
-    if len(words) < items:
-        words += (
-            ideas_ready_for_tasks(site=site)
-            .order_by("pk")
-            .values_list("estimated_word_count", flat=True)[: items - len(words)]
-        )
-    words += [WORDS_PER_PROJECTED_ARTICLE] * (items - len(words))
-    operation = get_function("generate_content").operation_type
-    return sum(credits_cost(operation_type=operation, quantity=count) for count in words)
+def _content_credits(*, site: Site, items: int, config: AutomationConfig, costs: CreditCostTable) -> int:
+    """Words of the queued tasks, then of the new ideas, then a typical article for the rest.
+
+    Each article is priced on its own (credits per started block of words), summed in SQL over the
+    first `items` rows: two queries whatever the queue's length.
+    """
+    rate = costs.rate(get_function("generate_content").operation_type)
+    total, counted = 0, 0
+    for rows, field in (
+        (tasks_ready_for_content(site=site), "word_count"),
+        (ideas_ready_for_tasks(site=site), "estimated_word_count"),
+    ):
+        if counted >= items:
+            break
+        first = rows.order_by("pk").values("pk")[: items - counted]
+        blocks = Ceil(Cast(field, FloatField()) / rate.per_quantity)
+        sums = rows.model.objects.filter(pk__in=first).aggregate(blocks=Sum(blocks), rows=Count("pk"))
+        total += rate.credits * int(sums["blocks"] or 0)
+        counted += sums["rows"]
+    return total + rate.cost(WORDS_PER_PROJECTED_ARTICLE) * (items - counted)
 
 
-def _prompt_credits(*, site: Site, items: int, config: AutomationConfig) -> int:
-    return (
-        credits_cost(operation_type=get_function("generate_image_prompts").operation_type, quantity=1) * items
-    )
+def _prompt_credits(*, site: Site, items: int, config: AutomationConfig, costs: CreditCostTable) -> int:
+    return costs.cost(get_function("generate_image_prompts").operation_type, 1) * items
 
 
 STAGES: tuple[Stage, ...] = (

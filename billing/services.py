@@ -1,19 +1,16 @@
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
 
-from billing.defaults import DEFAULT_COSTS
 from billing.errors import InsufficientCredits
-from billing.models import CreditCostConfig, CreditTransaction, CreditUsageLog, TransactionType
-from billing.selectors import credits_balance
+from billing.models import CreditTransaction, CreditUsageLog, TransactionType
+from billing.selectors import credit_cost_table, credits_balance
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
 
 MAX_BALANCE = 2**31 - 1
-DEFAULT_COST_BY_OPERATION = {row[0]: {"credits": row[1], "per_quantity": row[2]} for row in DEFAULT_COSTS}
 
 
 @dataclass(frozen=True)
@@ -30,18 +27,7 @@ def credits_cost(*, operation_type: str, quantity: int) -> int:
     """Credits for `quantity` units of an operation: `credits` per started `per_quantity` units."""
     if quantity <= 0:
         return 0
-    config = (
-        CreditCostConfig.objects.filter(operation_type=operation_type)
-        .values("credits", "per_quantity")
-        .first()
-    )
-    # A deleted row falls back to the seeded default rather than making the operation free.
-    config = config or DEFAULT_COST_BY_OPERATION.get(operation_type)
-    if config is None:
-        raise ValidationFailed(
-            f"No credit cost is configured for '{operation_type}'.", code="cost_not_configured"
-        )
-    return config["credits"] * math.ceil(quantity / config["per_quantity"])
+    return credit_cost_table(operation_types=[operation_type]).cost(operation_type, quantity)
 
 
 def credits_check(*, account: Account, required: int) -> None:

@@ -63,7 +63,15 @@ class Cluster(SiteOwned):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(Lower("name"), "site", name="cluster_name_unique_per_site")]
-        indexes = [models.Index(fields=["site", "status", "disabled"], name="cluster_site_status_idx")]
+        indexes = [
+            models.Index(fields=["site", "status", "disabled"], name="cluster_site_status_idx"),
+            # The pipeline's pending queries count these rows and read the first ones by id.
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(status=ClusterStatus.NEW, disabled=False),
+                name="cluster_ready_for_ideas_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -90,7 +98,15 @@ class Keyword(SiteOwned):
                 condition=models.Q(difficulty__lte=100), name="keyword_difficulty_lte_100"
             ),
         ]
-        indexes = [models.Index(fields=["site", "status", "disabled"], name="keyword_site_status_idx")]
+        indexes = [
+            # With the cluster: the overview counts statuses and pending keywords from the index alone.
+            models.Index(fields=["site", "status", "disabled", "cluster"], name="keyword_status_cluster_idx"),
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(status=KeywordStatus.NEW, cluster__isnull=True, disabled=False),
+                name="keyword_ready_to_cluster_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.keyword
@@ -113,7 +129,14 @@ class ContentIdea(SiteOwned):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["site", "status", "disabled"], name="idea_site_status_idx")]
+        indexes = [
+            models.Index(fields=["site", "status", "disabled"], name="idea_site_status_idx"),
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(status=IdeaStatus.NEW, disabled=False),
+                name="idea_ready_for_tasks_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.idea_title

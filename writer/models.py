@@ -50,7 +50,13 @@ class Task(SiteOwned):
                 fields=["idea"], condition=models.Q(idea__isnull=False), name="task_one_per_idea"
             )
         ]
-        indexes = [models.Index(fields=["site", "status"], name="task_site_status_idx")]
+        indexes = [
+            models.Index(fields=["site", "status"], name="task_site_status_idx"),
+            # The pipeline's pending queries count these rows and read the first ones by id.
+            models.Index(
+                fields=["site", "id"], condition=models.Q(status=TaskStatus.QUEUED), name="task_queued_idx"
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -100,7 +106,14 @@ class Image(SiteOwned):
     class Meta:
         ordering = ["content_id", "position"]
         constraints = [models.UniqueConstraint(fields=["content", "position"], name="image_position_unique")]
-        indexes = [models.Index(fields=["site", "status"], name="image_site_status_idx")]
+        indexes = [
+            models.Index(fields=["site", "status"], name="image_site_status_idx"),
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(status=ImageStatus.PENDING),
+                name="image_pending_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.image_type} #{self.position} of {self.content_id}"

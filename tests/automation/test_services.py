@@ -18,7 +18,8 @@ from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
 from planner.models import Keyword
-from tests.factories import make_account, make_keywords
+from tenancy.services import site_create
+from tests.factories import make_account, make_cluster, make_content, make_keywords
 from tests.waiting import wait_for
 from writer.models import Content, Image, Task
 
@@ -292,3 +293,41 @@ def test_stage_1_sends_alike_keywords_in_the_same_call(fake_openai, tenant):
     assert sorted(map(sorted, batches)) == sorted([sorted(running), sorted(coffee)])
     embedded = AITaskLog.objects.get(automation_run_id=run.run_id, function="embed_keywords")
     assert embedded.status == "success" and embedded.tokens_in > 0 and embedded.credits_used == 0
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Europe/Berlin"])
+def test_the_scheduler_records_next_run_at_by_each_frequency_and_minute(time_zone, tenant, settings):
+    settings.TIME_ZONE = time_zone
+    # 14:05 local time on Monday 1 June 2026: daily, weekly and monthly configs are all due.
+    now = timezone.make_aware(datetime.datetime(2026, 6, 1, 14, 5))
+    sites = [tenant.site] + [site_create(account=tenant.account, name=f"Site {n}") for n in range(2)]
+    configs = [
+        scheduled(site, frequency=frequency, scheduled_time=datetime.time(14, minute))
+        for site, frequency, minute in zip(sites, ["daily", "weekly", "monthly"], [0, 30, 45], strict=True)
+    ]
+    AutomationConfig.objects.update(last_run_at=now - datetime.timedelta(hours=1))
+    outcome = services.check_scheduled_automations(now=now)
+    assert outcome["started"] == [] and len(outcome["skipped"]) == 3
+    for config in configs:
+        stored = AutomationConfig.objects.get(pk=config.pk).next_run_at
+        assert stored == services.next_run_time(config, now)
+    assert [timezone.localtime(AutomationConfig.objects.get(pk=c.pk).next_run_at) for c in configs] == [
+        timezone.make_aware(datetime.datetime(2026, 6, 2, 14, 0)),
+        timezone.make_aware(datetime.datetime(2026, 6, 8, 14, 30)),
+        timezone.make_aware(datetime.datetime(2026, 7, 1, 14, 45)),
+    ]
+
+
+def test_the_overview_counts_each_stages_pending_rows_in_its_status_pass(pipeline_site):
+    from automation.selectors import pipeline_overview
+    from planner.models import Keyword
+
+    Keyword.objects.filter(site=pipeline_site, keyword__contains="coffee").update(disabled=True)
+    make_cluster(site=pipeline_site, name="Trail gear", keywords=["trail gear list", "trail shoes"])
+    make_content(site=pipeline_site, title="A draft without images")
+    overview = pipeline_overview(site=pipeline_site)["stages"]
+    for stage in STAGES:
+        row = overview[stage.number - 1]
+        assert row["pending"] == stage.pending(pipeline_site).count(), stage.name
+        assert row["total"] == stage.model.objects.filter(site=pipeline_site).count(), stage.name
+    assert overview[0]["pending"] == 6 and overview[0]["by_status"] == {"new": 10, "mapped": 2}

@@ -21,7 +21,7 @@ demo: install
 
 run: install
 	$(EMBEDDED) $(PY) manage.py migrate -v0
-	$(EMBEDDED) $(PY) manage.py seed_demo_account
+	$(EMBEDDED) $(PY) manage.py seed_demo_site
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
 services:

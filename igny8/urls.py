@@ -1,20 +1,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ai import urls as ai_urls
-from automation import pages as automation_pages
 
 handler404 = "igny8.api.handler404"
 handler500 = "igny8.api.handler500"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("dashboard/", automation_pages.dashboard, name="dashboard"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/auth/", include("tenancy.urls")),
@@ -25,6 +21,7 @@ urlpatterns = [
     path("api/v1/writer/", include("writer.urls")),
     path("api/v1/ai/", include("ai.urls")),
     path("api/v1/automation/", include("automation.urls")),
+    path("", include("dashboard.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

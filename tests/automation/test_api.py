@@ -247,16 +247,3 @@ def test_twenty_concurrent_run_now_calls_start_exactly_one_run():
     assert sorted(statuses, key=str).count((201, None)) == 1
     assert statuses.count((400, "run_active")) == 19
     assert AutomationRun.objects.filter(site=site).count() == 1
-
-
-@pytest.mark.django_db
-def test_dashboard_needs_a_login_and_shows_only_the_callers_sites(client, tenant, other_tenant):
-    assert client.get("/dashboard/")["Location"].startswith("/login/")
-    from tests.factories import PASSWORD
-
-    login = client.post("/login/", {"username": tenant[1].email, "password": PASSWORD, "next": "/dashboard/"})
-    assert login.status_code == 302 and login["Location"] == "/dashboard/"
-    page = client.get(f"/dashboard/?site_id={tenant[2].pk}")
-    assert page.status_code == 200 and tenant[2].name.encode() in page.content
-    assert other_tenant[2].name.encode() not in page.content
-    assert client.get(f"/dashboard/?site_id={other_tenant[2].pk}").status_code == 404

@@ -36,6 +36,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: install lint services
+	@command -v chromium >/dev/null 2>&1 || echo "NOTE: Chromium is not installed, so the browser tests (tests/browser) are skipped. Install Debian's chromium package (apt-get install chromium) to run them."
 	$(PY) -m pytest -q
 
 worker: install

@@ -70,9 +70,18 @@ class Screen:
     def __init__(self, page, base_url: str, name: str):
         self.page, self.base_url, self.name = page, base_url, name
         self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.accept_dialogs = True
         page.set_default_timeout(TIMEOUT_MS)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("dialog", lambda dialog: dialog.accept())
+        page.on("dialog", self.answer_dialog)
+
+    def answer_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        if self.accept_dialogs:
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     def go(self, path: str):
         self.page.goto(self.base_url + path)

@@ -111,7 +111,8 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
     page.click("button[data-action=run_now]")
     page.wait_for_selector(".message.success >> text=Automation run started")
     page.wait_for_selector("#run-state[data-state=running] [role=progressbar]")
-    assert page.is_enabled("button[data-action=pause]") and page.is_disabled("button[data-action=run_now]")
+    page.wait_for_selector("button[data-action=pause]:enabled")
+    assert page.is_disabled("button[data-action=run_now]") and page.is_disabled("button[data-action=resume]")
     first = page.inner_text("#run-count") + page.inner_text("#run-stage")
     page.wait_for_function(
         "first => (document.querySelector('#run-count')?.innerText || '') +"
@@ -128,6 +129,12 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
     page.wait_for_selector("button[data-action=resume]:enabled")
     assert page.is_disabled("button[data-action=pause]")
     me.shot("06-paused")
+    me.accept_dialogs = False
+    page.click("button[data-action=cancel]")
+    assert me.dialogs and me.dialogs[-1].startswith("Cancel run")
+    me.wait_for_refreshes(1)
+    assert page.locator("#run-state[data-state=paused]").count() == 1
+    assert AutomationRun.objects.get(site=site).status == "paused"
     page.click("button[data-action=resume]")
     page.wait_for_selector(".message.success >> text=Run resumed")
     page.wait_for_selector("#run-state[data-state=idle] [data-last-status=completed]", timeout=180_000)
@@ -180,11 +187,13 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
         check_accessibility(me)
     phone = screen("marketer-phone", PHONE)
     phone.login(owner.email, PASSWORD)
-    for number, path in enumerate([*PAGES, f"/dashboard/runs/{run.run_id}/"], start=1):
+    phone_pages = [*zip(PAGES, ["pipeline", "runs", "keywords", "review", "settings"], strict=True)]
+    phone_pages.append((f"/dashboard/runs/{run.run_id}/", "run-page"))
+    for number, (path, label) in enumerate(phone_pages, start=1):
         phone.go(path)
         phone.page.wait_for_load_state("networkidle")
         assert phone.no_sideways_scroll(), f"{path} scrolls sideways at 390 px"
-        phone.shot(f"{number:02d}-{path.strip('/').replace('/', '-') or 'home'}")
+        phone.shot(f"{number:02d}-{label}")
     assert me.errors == [] and phone.errors == []
 
 

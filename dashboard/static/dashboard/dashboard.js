@@ -245,6 +245,9 @@
         el("dt", {}, "Credits so far"), el("dd", { id: "run-credits" }, run.total_credits_used),
         el("dt", {}, "Started"), el("dd", {}, formatTime(run.started_at)),
       ));
+      if (state === "paused" && progress && progress.in_flight.length) {
+        parts.push(el("p", { class: "hint" }, "The batch already in flight finishes; then the run waits for Resume."));
+      }
       if (progress) {
         const list = (items) => items.length
           ? el("ul", { class: "items" }, items.map((item) => el("li", {}, item.label)))
@@ -366,7 +369,8 @@
       try {
         const answer = await api(`/planner/keywords/?${params}`);
         $("#keyword-rows").replaceChildren(...(answer.results.length ? answer.results.map((k) => el("tr", {},
-          el("td", {}, k.keyword), el("td", {}, k.volume), el("td", {}, k.difficulty), el("td", {}, k.intent),
+          el("td", {}, k.keyword), el("td", {}, k.volume), el("td", { class: "wide-only" }, k.difficulty),
+          el("td", {}, k.intent),
           el("td", {}, el("span", { class: `status status-${k.status}` }, k.status)),
         )) : [el("tr", {}, el("td", { colspan: 5 }, "No keyword matches."))]));
         pager($("#keyword-pager"), { page, count: answer.count, pageSize, onPage: loadList, noun: "keywords" });
@@ -532,7 +536,10 @@
         load();
       } catch (error) {
         showFieldErrors(form, error.errors);
-        notify(`Settings not saved: ${error.message}`, "error");
+        const fieldCount = Object.keys(error.errors).length;
+        notify(fieldCount
+          ? `Settings not saved: ${fieldCount} field${fieldCount === 1 ? " needs" : "s need"} a change (marked below).`
+          : `Settings not saved: ${error.message}`, "error");
         const invalid = $('[aria-invalid="true"]', form);
         if (invalid) invalid.focus();
       }

@@ -4,6 +4,8 @@ Live data (the pipeline, the keyword list, the review queue, the config form) is
 the page's script through the public API; the history and a run's results are rendered here.
 """
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -15,7 +17,6 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from automation import selectors as automation_selectors
 from automation.services import run_get_for_site_ids
-from automation.stages import STAGES
 from dashboard.presenters import config_fields, nav_links, run_row, sanitized_article_html, stage_results
 from igny8.errors import NotFound
 from tenancy.models import Account, Role
@@ -60,54 +61,56 @@ def workspace(request, page: str) -> dict | None:
     }
 
 
-def page(template: str, name: str):
-    """A page that needs only the header's context; its script does the rest through the API."""
+def dashboard_page(name: str):
+    """A page behind the login, with the header's context; `build` adds to it and names the template."""
 
-    @login_required
-    @ensure_csrf_cookie
-    def view(request):
-        context = workspace(request, name)
-        if context is None:
-            return render(request, "dashboard/no_site.html", status=404)
-        return render(request, template, context)
+    def decorate(build):
+        @login_required
+        @ensure_csrf_cookie
+        @wraps(build)
+        def view(request, **kwargs):
+            context = workspace(request, name)
+            if context is None:
+                return render(request, "dashboard/no_site.html", status=404)
+            return render(request, build(request, context, **kwargs), context)
 
-    view.__name__ = name
-    return view
+        return view
 
-
-pipeline = page("dashboard/pipeline.html", "pipeline")
-keywords = page("dashboard/keywords.html", "keywords")
-review = page("dashboard/review.html", "review")
+    return decorate
 
 
-@login_required
-@ensure_csrf_cookie
-def automation_settings(request):
-    context = workspace(request, "settings")
-    if context is None:
-        return render(request, "dashboard/no_site.html", status=404)
+# Live data on these pages is read and changed by their script through the API.
+@dashboard_page("pipeline")
+def pipeline(request, context):
+    return "dashboard/pipeline.html"
+
+
+@dashboard_page("keywords")
+def keywords(request, context):
+    return "dashboard/keywords.html"
+
+
+@dashboard_page("review")
+def review(request, context):
+    return "dashboard/review.html"
+
+
+@dashboard_page("settings")
+def automation_settings(request, context):
     context["fields"] = config_fields()
-    return render(request, "dashboard/settings.html", context)
+    return "dashboard/settings.html"
 
 
-@login_required
-@ensure_csrf_cookie
-def runs(request):
-    context = workspace(request, "runs")
-    if context is None:
-        return render(request, "dashboard/no_site.html", status=404)
+@dashboard_page("runs")
+def runs(request, context):
     paginator = Paginator(automation_selectors.runs_for_site(site=context["site"]), RUNS_PER_PAGE)
     runs_page = paginator.get_page(request.GET.get("page"))
     context.update(runs_page=runs_page, rows=[run_row(run) for run in runs_page])
-    return render(request, "dashboard/runs.html", context)
+    return "dashboard/runs.html"
 
 
-@login_required
-@ensure_csrf_cookie
-def run_detail(request, run_id: str):
-    context = workspace(request, "runs")
-    if context is None:
-        return render(request, "dashboard/no_site.html", status=404)
+@dashboard_page("runs")
+def run_detail(request, context, run_id: str):
     try:
         run = run_get_for_site_ids(run_id=run_id, site_ids=[context["site"].pk])
     except NotFound:
@@ -118,17 +121,12 @@ def run_detail(request, run_id: str):
         row=run_row(run),
         stages=stage_results(run),
         breakdown=automation_selectors.credit_breakdown(run=run),
-        stage_names={stage.number: stage.name for stage in STAGES},
     )
-    return render(request, "dashboard/run.html", context)
+    return "dashboard/run.html"
 
 
-@login_required
-@ensure_csrf_cookie
-def article(request, content_id: int):
-    context = workspace(request, "review")
-    if context is None:
-        return render(request, "dashboard/no_site.html", status=404)
+@dashboard_page("review")
+def article(request, context, content_id: int):
     content = Content.objects.filter(pk=content_id, site=context["site"]).prefetch_related("images").first()
     if content is None:
         raise Http404("No such article.")
@@ -137,7 +135,7 @@ def article(request, content_id: int):
         content=content,
         article_html=sanitized_article_html(content.content_html),
     )
-    return render(request, "dashboard/article.html", context)
+    return "dashboard/article.html"
 
 
 @login_required

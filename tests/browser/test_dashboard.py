@@ -10,6 +10,7 @@ from automation.models import AutomationRun
 from billing.services import credits_grant
 from tests.browser.a11y import check_accessibility
 from tests.browser.conftest import PHONE
+from tests.dashboard.test_pages import PAGES
 from tests.factories import PASSWORD, make_account, make_keywords, make_user
 from writer.models import Content
 
@@ -28,13 +29,6 @@ Best Running Shoes,10,10,commercial
 coffee beans subscription,300,150,transactional
 ,100,10,informational
 """
-PAGES = [
-    "/dashboard/",
-    "/dashboard/runs/",
-    "/dashboard/keywords/",
-    "/dashboard/review/",
-    "/dashboard/settings/",
-]
 
 
 def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(

@@ -298,6 +298,9 @@
       setControls();
     }
 
+    const pending = {
+      run_now: "Starting a run…", pause: "Pausing…", resume: "Resuming…", cancel: "Cancelling…",
+    };
     const confirmations = {
       cancel: (run) => `Cancel run ${run.run_id}? What it has done is kept, but a cancelled run cannot be resumed.`,
     };
@@ -309,6 +312,7 @@
         ? `site_id=${siteId}` : `run_id=${encodeURIComponent(current.run_id)}&site_id=${siteId}`;
       busy = true;
       setControls();
+      notify(pending[action], "info");
       try {
         const answer = await api(`/automation/${action}/?${query}`, { method: "POST" });
         const runId = answer.data.run_id;

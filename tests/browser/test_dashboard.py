@@ -1,7 +1,5 @@
 """A marketer's day and a viewer's look, in Debian's Chromium (see conftest.py)."""
 
-import re
-
 import pytest
 from django.utils import timezone
 
@@ -114,9 +112,9 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
         arg=first,
     )
     me.shot("05-running-progress")
-    count = page.inner_text("#run-count")
-    processed, total = map(int, re.match(r"(\d+) of (\d+)", count).groups())
-    assert 0 <= processed <= total
+    bar = page.locator("[role=progressbar]")
+    processed, total = (int(bar.get_attribute(name)) for name in ("aria-valuenow", "aria-valuemax"))
+    assert 0 <= processed <= total and bar.get_attribute("aria-valuemin") == "0"
 
     page.click("button[data-action=pause]")
     page.wait_for_selector("#run-state[data-state=paused]")
@@ -237,4 +235,7 @@ def test_a_viewer_sees_a_queued_run_a_silent_worker_and_no_enabled_control(scree
     phone.page.wait_for_selector("#heartbeat-warning")
     assert phone.no_sideways_scroll()
     phone.shot("01-pipeline")
+    eyes.page.click("text=Log out")
+    eyes.page.wait_for_url("**/login/")
+    assert eyes.go("/dashboard/").url.endswith("/login/?next=/dashboard/")
     assert eyes.errors == [] and phone.errors == []

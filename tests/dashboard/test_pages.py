@@ -122,3 +122,19 @@ def test_seed_demo_site_gives_the_demo_site_the_bundled_keywords_once(capsys):
     call_command("seed_demo_site")
     assert Keyword.objects.filter(site__account_id=user.account_id).count() == seeded
     assert "Login: demo@example.com" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_history_shows_twenty_runs_a_page(client, tenant, offline):
+    account, owner, site = tenant
+    make_keywords(site=site, texts=[f"solar term {n}" for n in range(5)])
+    run_ids = []
+    for _ in range(21):
+        run = services.start_automation(site=site)
+        services.run_cancel(run=run)
+        run_ids.append(run.run_id)
+    logged_in(client, owner)
+    first = client.get("/dashboard/runs/").content.decode()
+    second = client.get("/dashboard/runs/?page=2").content.decode()
+    assert all(run_id in first for run_id in run_ids[1:]) and run_ids[0] not in first
+    assert run_ids[0] in second and "Older →" in first and "← Newer" in second

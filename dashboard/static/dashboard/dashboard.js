@@ -157,7 +157,7 @@
             el("span", { class: "type" }, stage.type),
             el("h3", {}, `${stage.number}. ${stage.name}`),
             el("div", {}, el("span", { class: "pending" }, stage.pending), " pending"),
-            el("div", {}, `${stage.total} in total`),
+            el("div", {}, `${Math.max(stage.total - stage.pending, 0)} done of ${stage.total}`),
             byStatus.length
               ? el("ul", { class: "by-status" }, byStatus.map(([name, n]) => el("li", {}, `${name}: ${n}`)))
               : el("p", { class: "by-status" }, "nothing yet"),
@@ -355,6 +355,8 @@
     form.addEventListener("change", load);
     form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
     load();
+    // A run that is still going keeps writing its log.
+    if (["running", "paused"].includes(form.dataset.runStatus)) setInterval(() => document.hidden || load(), 5000);
   }
 
   // --- keywords -----------------------------------------------------------------------------

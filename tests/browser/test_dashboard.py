@@ -231,6 +231,10 @@ def test_a_viewer_sees_a_queued_run_a_silent_worker_and_no_enabled_control(scree
     eyes.shot("03-settings-read-only")
 
     phone = screen("viewer-phone", PHONE)
+    phone.go("/").wait_for_selector("#id_username")
+    check_accessibility(phone)
+    assert phone.no_sideways_scroll()
+    phone.shot("00-login")
     phone.login(viewer.email, PASSWORD)
     phone.page.wait_for_selector("#heartbeat-warning")
     assert phone.no_sideways_scroll()

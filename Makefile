@@ -24,7 +24,7 @@ demo: install
 
 run: install
 	$(EMBEDDED) $(PY) manage.py migrate -v0
-	$(EMBEDDED) $(PY) manage.py seed_demo_account
+	$(EMBEDDED) $(PY) manage.py seed_demo_site
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
 services:
@@ -39,6 +39,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: install lint services
+	@command -v chromium >/dev/null 2>&1 || echo "NOTE: Chromium is not installed, so the browser tests (tests/browser) are skipped. Install Debian's chromium package (apt-get install chromium) to run them."
 	$(PY) -m pytest -q
 
 # The soak: the fault tests' long trials (deselected from `make test`); FAULT_SOAK_TRIALS sets how many.

@@ -35,13 +35,18 @@ def current_processing(*, run: AutomationRun) -> dict | None:
         return None
     stage = get_stage(run.current_stage)
     batch = run.current_batch or {}
-    in_flight = batch.get("in_flight", []) if batch.get("stage") == stage.number else []
+    shown = batch.get("in_flight", []) if batch.get("stage") == stage.number else []
     result = run.stage_result(stage.number) or {}
     processed = result.get(stage.processed_key, 0)
-    in_flight_ids = [item["id"] for item in in_flight]
-    waiting = stage.pending(run.site).exclude(pk__in=in_flight_ids)
+    # The batch shown stays on the run after it commits, until the next one is shown: its items
+    # are then counted in `processed` already, so only those still pending are in flight.
+    still_pending = set(
+        stage.pending(run.site).filter(pk__in=[item["id"] for item in shown]).values_list("pk", flat=True)
+    )
+    in_flight = [item for item in shown if item["id"] in still_pending]
+    waiting = stage.pending(run.site).exclude(pk__in=still_pending)
     remaining = waiting.count()
-    total = max(batch.get("total", 0), processed + remaining + len(in_flight))
+    total = processed + remaining + len(in_flight)
     return {
         "run_id": run.run_id,
         "status": run.status,

@@ -23,11 +23,18 @@ RUN_FIELDS = [
     "stage_7_result",
     "total_credits_used",
     "error_message",
+    "heartbeat_at",
+    "claimed",
 ]
 
 
 class AutomationRunSerializer(serializers.ModelSerializer):
     site_id = serializers.IntegerField(read_only=True)
+    # A running run that no executor has claimed yet is queued: it waits for a worker.
+    claimed = serializers.SerializerMethodField()
+
+    def get_claimed(self, run: AutomationRun) -> bool:
+        return run.heartbeat_at is not None
 
     class Meta:
         model = AutomationRun

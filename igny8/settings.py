@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "writer",
     "ai",
     "automation",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,7 @@ WSGI_APPLICATION = "igny8.wsgi.application"
 AUTH_USER_MODEL = "tenancy.User"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/login/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [

@@ -6,9 +6,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from ai import urls as ai_urls
-from automation import pages as automation_pages
 from igny8.docs import SchemaView, SwaggerView
-from tenancy import views as tenancy_views
 
 handler400 = "igny8.api.handler400"
 handler404 = "igny8.api.handler404"
@@ -16,14 +14,8 @@ handler500 = "igny8.api.handler500"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("dashboard/", automation_pages.dashboard, name="dashboard"),
-    path("login/", tenancy_views.DashboardLoginView.as_view(), name="login"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
-    path(
-        "api/docs/",
-        SwaggerView.as_view(url_name="schema"),
-        name="swagger-ui",
-    ),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/auth/", include("tenancy.urls")),
     path("api/v1/billing/", include("billing.urls")),
     path("api/v1/planner/", include(ai_urls.planner_actions)),
@@ -32,6 +24,7 @@ urlpatterns = [
     path("api/v1/writer/", include("writer.urls")),
     path("api/v1/ai/", include("ai.urls")),
     path("api/v1/automation/", include("automation.urls")),
+    path("", include("dashboard.urls")),
 ]
 urlpatterns += [path("", include("operations.urls"))]
 if settings.SERVE_MEDIA:

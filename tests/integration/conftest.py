@@ -62,15 +62,16 @@ class Worker:
         )
         wait_for(self.ready_or_exited, timeout=30, what="the Celery worker to start")
         if self.process.poll() is not None:
-            raise RuntimeError(f"the Celery worker exited at start:\n{self.read_log()[-3000:]}")
+            raise RuntimeError(f"the Celery worker exited at start:\n{self.output()[-3000:]}")
         return self
 
-    def read_log(self) -> str:
+    def output(self) -> str:
+        """Everything the worker has written so far."""
         self.log.seek(0)
         return self.log.read()
 
     def ready_or_exited(self) -> bool:
-        return self.process.poll() is not None or "ready." in self.read_log()
+        return self.process.poll() is not None or "ready." in self.output()
 
     def kill(self) -> None:
         """SIGKILL the worker and every process it forked, as a lost machine would lose them."""

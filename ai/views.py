@@ -11,8 +11,10 @@ from ai.serializers import (
     QueuedSerializer,
     TaskStateSerializer,
 )
+from billing.errors import InsufficientCredits
 from igny8.api import success
-from igny8.errors import NotFound
+from igny8.errors import NotFound, ServiceUnavailable
+from igny8.schema import errors
 from tenancy.api import SITE_ID_PARAMETER
 from tenancy.selectors import site_get_for_user
 
@@ -23,7 +25,13 @@ class AIActionView(APIView):
     function_name = ""
     serializer_class = ActionSerializer
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={202: QueuedSerializer})
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        responses={202: QueuedSerializer},
+        extensions=errors(
+            "invalid_ids", "too_few_keywords", "cost_not_configured", InsufficientCredits, ServiceUnavailable
+        ),
+    )
     def post(self, request):
         site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
         serializer = self.serializer_class(data=request.data)
@@ -46,7 +54,11 @@ class AITaskLogListView(generics.ListAPIView):
     serializer_class = AITaskLogSerializer
 
     @extend_schema(
-        parameters=[SITE_ID_PARAMETER, OpenApiParameter("run_id", str), OpenApiParameter("function", str)]
+        parameters=[
+            SITE_ID_PARAMETER,
+            OpenApiParameter("run_id", {"type": "string", "maxLength": 80}),
+            OpenApiParameter("function", {"type": "string", "maxLength": 40}),
+        ]
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -64,7 +76,7 @@ class AITaskLogListView(generics.ListAPIView):
 
 
 class AITaskStateView(APIView):
-    @extend_schema(responses={200: TaskStateSerializer})
+    @extend_schema(responses={200: TaskStateSerializer}, extensions=errors(ServiceUnavailable))
     def get(self, request, task_id: str):
         owner = services.ai_task_account_id(task_id=task_id)
         if owner is None or (owner != request.user.account_id and not request.user.is_privileged):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.views import APIView
 
@@ -12,6 +12,7 @@ from billing.serializers import (
 )
 from igny8.api import success
 from igny8.errors import ApplicationError
+from igny8.schema import errors
 from tenancy.selectors import site_get_for_user
 
 
@@ -22,13 +23,14 @@ def _account(request):
 
 
 class BalanceView(APIView):
-    @extend_schema(responses={200: BalanceSerializer})
+    @extend_schema(responses={200: BalanceSerializer}, extensions=errors("no_account"))
     def get(self, request):
         account = _account(request)
         account.refresh_from_db(fields=["credits"])
         return success({"credits": account.credits})
 
 
+@extend_schema_view(get=extend_schema(extensions=errors("no_account")))
 class TransactionListView(generics.ListAPIView):
     serializer_class = CreditTransactionSerializer
 
@@ -39,7 +41,9 @@ class TransactionListView(generics.ListAPIView):
 
 
 class UsageView(APIView):
-    @extend_schema(parameters=[UsageQuerySerializer], responses={200: UsageSerializer})
+    @extend_schema(
+        parameters=[UsageQuerySerializer], responses={200: UsageSerializer}, extensions=errors("no_account")
+    )
     def get(self, request):
         query = UsageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -46,10 +46,31 @@ class EnvelopeRenderer(JSONRenderer):
         return super().render(data, accepted_media_type, renderer_context)
 
 
+def _is_positive_integer(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and int(raw) >= 1
+
+
 class EnvelopePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        # A malformed page size is refused rather than silently replaced by the default.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: ["A positive integer is required."]}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings and not _is_positive_integer(raw):
+            raise exceptions.ValidationError({self.page_query_param: ["A positive integer is required."]})
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
         return Response(
@@ -69,7 +90,19 @@ class EnvelopePagination(PageNumberPagination):
             **paginated["properties"],
             "request_id": {"type": "string"},
         }
+        paginated["required"] = ["success", "count", "next", "previous", "results", "request_id"]
         return paginated
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Rows per page, {self.page_size} by default; above {self.max_page_size} "
+                    f"counts as {self.max_page_size}."
+                )
+        return parameters
 
 
 def error_body(message: str, code: str, errors: dict | None = None) -> Envelope:

@@ -145,6 +145,8 @@ REST_FRAMEWORK = {
         "igny8.api.EnvelopeRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # JSON everywhere; the one file upload (keywords/import_csv/) sets its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "igny8.api.EnvelopePagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -152,7 +154,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "igny8.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "igny8.schema.AutoSchema",
     "PAGE_SIZE": 50,
 }
 
@@ -162,12 +164,25 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "igny8.schema.envelope_hook",
+    ],
+    "TAGS": [
+        {"name": "auth", "description": "Accounts, users, tokens and sites."},
+        {"name": "planner", "description": "Keywords, clusters and content ideas."},
+        {"name": "writer", "description": "Writing tasks, content and images."},
+        {"name": "billing", "description": "Credits: balance, ledger and usage."},
+        {"name": "ai", "description": "AI call logs and the state of queued AI actions."},
+        {"name": "automation", "description": "The seven-stage pipeline: config, runs, control, logs."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "KeywordStatusEnum": "planner.models.KeywordStatus",
         "IdeaStatusEnum": "planner.models.IdeaStatus",
         "TaskStatusEnum": "writer.models.TaskStatus",
         "ContentStatusEnum": "writer.models.ContentStatus",
         "ImageStatusEnum": "writer.models.ImageStatus",
+        "RunStatusEnum": "automation.models.RunStatus",
     },
 }
 

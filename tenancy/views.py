@@ -1,5 +1,5 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from igny8.api import success
 from igny8.errors import ApplicationError
+from igny8.schema import errors
 from tenancy import services
 from tenancy.models import Role, Site
 from tenancy.selectors import sites_for_user
@@ -39,7 +40,17 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: TokenPairSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: TokenPairSerializer},
+        examples=[
+            OpenApiExample(
+                "Register",
+                request_only=True,
+                value={"email": "ana@example.com", "password": "a-long-passphrase", "account_name": "Ana's"},
+            )
+        ],
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -56,7 +67,33 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer},
+        extensions=errors(InvalidCredentials),
+        examples=[
+            OpenApiExample(
+                "Log in",
+                request_only=True,
+                value={"email": "ana@example.com", "password": "a-long-passphrase"},
+            ),
+            OpenApiExample(
+                "Tokens",
+                response_only=True,
+                value={
+                    "user": {
+                        "id": 7,
+                        "email": "ana@example.com",
+                        "account": 3,
+                        "role": "owner",
+                        "is_staff": False,
+                    },
+                    "access": "eyJhbGciOiJIUzI1NiJ9.access",
+                    "refresh": "eyJhbGciOiJIUzI1NiJ9.refresh",
+                },
+            ),
+        ],
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -74,7 +111,11 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=RefreshSerializer, responses={200: AccessTokenSerializer})
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: AccessTokenSerializer},
+        extensions=errors((InvalidCredentials.status_code, "token_not_valid")),
+    )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,9 +1,10 @@
 from celery.result import AsyncResult
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.views import APIView
 
 from ai import services
+from ai.functions import get_function
 from ai.models import AITaskLog
 from ai.serializers import (
     ActionSerializer,
@@ -14,6 +15,7 @@ from ai.serializers import (
 from billing.errors import InsufficientCredits
 from igny8.api import success
 from igny8.errors import NotFound, ServiceUnavailable
+from igny8.filters import MAX_ID
 from igny8.schema import errors
 from tenancy.api import SITE_ID_PARAMETER
 from tenancy.selectors import site_get_for_user
@@ -44,9 +46,17 @@ class AIActionView(APIView):
 
 
 def action_view(name: str, serializer_class=ActionSerializer):
-    view_name = "".join(part.title() for part in name.split("_")) + "View"
+    title = "".join(part.title() for part in name.split("_"))
+    function = get_function(name)
+    # The schema states the function's own limits on `ids`, which the engine enforces.
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=getattr(function, "min_items", 1),
+        max_length=function.max_items,
+    )
+    request = type(f"{title}Serializer", (serializer_class,), {"ids": ids})
     return type(
-        view_name, (AIActionView,), {"function_name": name, "serializer_class": serializer_class}
+        f"{title}View", (AIActionView,), {"function_name": name, "serializer_class": request}
     ).as_view()
 
 

@@ -11,6 +11,7 @@ components.
 import re
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.viewsets import ViewSetMixin
 
@@ -22,6 +23,8 @@ NULLABLE_DATA_EXTENSION = "x-nullable-data"
 NULLABLE_DATA = {NULLABLE_DATA_EXTENSION: True}
 # Strings the API accepts never hold NUL: PostgreSQL cannot store it and the serializers refuse it.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
+# A required text is trimmed before it is checked, so it needs one character that is not a space.
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input, or a change the object's current state does not allow.",
@@ -113,6 +116,22 @@ class AutoSchema(SpectacularAutoSchema):
             verb = ""
         name = "_".join([*names, verb] if verb else names)
         return re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+    def _unwrap_list_serializer(self, serializer, direction):
+        # drf-spectacular drops a list serializer's length limits; the server enforces them.
+        schema = super()._unwrap_list_serializer(serializer, direction)
+        if schema and isinstance(serializer, serializers.ListSerializer):
+            if serializer.min_length is not None or not serializer.allow_empty:
+                schema["minItems"] = max(serializer.min_length or 0, 0 if serializer.allow_empty else 1)
+            if serializer.max_length is not None:
+                schema["maxItems"] = serializer.max_length
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.FileField) and not field.allow_empty_file and direction == "request":
+            schema["minLength"] = 1
+        return schema
 
     def _parameter_names(self, operation: dict) -> set[str]:
         return {parameter["name"] for parameter in operation.get("parameters", [])}
@@ -252,7 +271,7 @@ def _forbid_nul(schema: dict, components: dict, seen: set) -> None:
         and not {"enum", "pattern", "format"} & schema.keys()
         and not schema.get("readOnly")
     ):
-        schema["pattern"] = NO_NUL_PATTERN
+        schema["pattern"] = NOT_BLANK_PATTERN if schema.get("minLength", 0) >= 1 else NO_NUL_PATTERN
     for key in ("properties",):
         for child in schema.get(key, {}).values():
             _forbid_nul(child, components, seen)

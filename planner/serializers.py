@@ -22,16 +22,20 @@ class KeywordSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "site", "cluster", "status", "created_at", "updated_at"]
 
 
+# What keyword_row_parse accepts (Keyword.volume is a PostgreSQL integer).
+MAX_VOLUME = 2_000_000_000
+
+
 class KeywordInputSerializer(serializers.Serializer):
     keyword = serializers.CharField(max_length=255)
-    volume = serializers.IntegerField(min_value=0, required=False, default=0)
+    volume = serializers.IntegerField(min_value=0, max_value=MAX_VOLUME, required=False, default=0)
     difficulty = serializers.IntegerField(min_value=0, max_value=100, required=False, default=0)
     intent = serializers.ChoiceField(choices=Intent.choices, required=False, default=Intent.INFORMATIONAL)
 
 
 class KeywordUpdateSerializer(serializers.Serializer):
     keyword = serializers.CharField(max_length=255, required=False)
-    volume = serializers.IntegerField(min_value=0, required=False)
+    volume = serializers.IntegerField(min_value=0, max_value=MAX_VOLUME, required=False)
     difficulty = serializers.IntegerField(min_value=0, max_value=100, required=False)
     intent = serializers.ChoiceField(choices=Intent.choices, required=False)
     disabled = serializers.BooleanField(required=False)

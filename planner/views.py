@@ -47,7 +47,7 @@ class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin
     @extend_schema(
         request=PolymorphicProxySerializer(
             "KeywordCreateInput",
-            serializers=[KeywordInputSerializer, KeywordInputSerializer(many=True)],
+            serializers=[KeywordInputSerializer, KeywordInputSerializer(many=True, min_length=1)],
             resource_type_field_name=None,
             many=False,
         ),

@@ -36,6 +36,7 @@ class AutomationRunSerializer(serializers.ModelSerializer):
         read_only_fields = RUN_FIELDS
 
 
+STAGE_TYPES = ["AI", "Local", "Manual"]
 # `run_YYYYMMDD_HHMMSS_<trigger>`, with a short hex suffix when two starts share a second.
 RUN_ID_PATTERN = r"^run_[0-9]{8}_[0-9]{6}_(manual|scheduled)(_[0-9a-f]{4})?$"
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
@@ -136,7 +137,7 @@ class LogEntrySerializer(serializers.ModelSerializer):
 class StageOverviewSerializer(serializers.Serializer):
     number = serializers.IntegerField(min_value=1, max_value=7)
     name = serializers.CharField()
-    type = serializers.ChoiceField(choices=["AI", "Local", "Manual"])
+    type = serializers.ChoiceField(choices=STAGE_TYPES)
     pending = serializers.IntegerField()
     total = serializers.IntegerField()
     by_status = serializers.DictField(child=serializers.IntegerField())

@@ -133,6 +133,13 @@ class AutoSchema(SpectacularAutoSchema):
             schema["minLength"] = 1
         return schema
 
+    def get_auth(self):
+        # An endpoint without authenticators (register, login, refresh) takes no credentials at
+        # all; `[{}]` ("optional") would make generated clients demand a token for it.
+        if not self.view.get_authenticators():
+            return []
+        return super().get_auth()
+
     def _parameter_names(self, operation: dict) -> set[str]:
         return {parameter["name"] for parameter in operation.get("parameters", [])}
 

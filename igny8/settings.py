@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
         "ContentStatusEnum": "writer.models.ContentStatus",
         "ImageStatusEnum": "writer.models.ImageStatus",
         "RunStatusEnum": "automation.models.RunStatus",
+        "StageTypeEnum": "automation.serializers.STAGE_TYPES",
     },
 }
 

@@ -51,7 +51,7 @@ def action_view(name: str, serializer_class=ActionSerializer):
     # The schema states the function's own limits on `ids`, which the engine enforces.
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        min_length=getattr(function, "min_items", 1),
+        min_length=1,
         max_length=function.max_items,
     )
     request = type(f"{title}Serializer", (serializer_class,), {"ids": ids})

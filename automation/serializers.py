@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
+from igny8.api import QuerySerializer
 
 RUN_FIELDS = [
     "run_id",
@@ -94,7 +95,7 @@ class AutomationConfigSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "site", "last_run_at", "next_run_at", "created_at", "updated_at"]
 
 
-class SiteParamsSerializer(serializers.Serializer):
+class SiteParamsSerializer(QuerySerializer):
     site_id = serializers.IntegerField(min_value=1)
 
 
@@ -110,7 +111,7 @@ class RunIdField(serializers.CharField):
         super().__init__(max_length=80, **kwargs)
 
 
-class RunParamsSerializer(serializers.Serializer):
+class RunParamsSerializer(QuerySerializer):
     run_id = RunIdField()
     site_id = serializers.IntegerField(min_value=1, required=False)
 

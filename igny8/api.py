@@ -9,7 +9,7 @@ from django.http import Http404, JsonResponse
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -103,6 +103,16 @@ class EnvelopePagination(PageNumberPagination):
                     f"counts as {self.max_page_size}."
                 )
         return parameters
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: one that is present needs a value (`?since=` is not `since` left out)."""
+
+    def to_internal_value(self, data):
+        blank = {name: ["This field may not be blank."] for name in self.fields if data.get(name) == ""}
+        if blank:
+            raise exceptions.ValidationError(blank)
+        return super().to_internal_value(data)
 
 
 def error_body(message: str, code: str, errors: dict | None = None) -> Envelope:

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
@@ -107,7 +107,28 @@ class AutomationViewSet(viewsets.ViewSet):
             }
         )
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: PipelineOverviewSerializer})
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        responses={200: PipelineOverviewSerializer},
+        examples=[
+            OpenApiExample(
+                "Overview",
+                response_only=True,
+                value={
+                    "stages": [
+                        {
+                            "number": 1,
+                            "name": "Keywords → Clusters",
+                            "type": "AI",
+                            "pending": 12,
+                            "total": 40,
+                            "by_status": {"new": 12, "mapped": 28},
+                        }
+                    ]
+                },
+            )
+        ],
+    )
     @action(detail=False, methods=["get"])
     def pipeline_overview(self, request):
         return success(selectors.pipeline_overview(site=self.site()))
@@ -117,6 +138,18 @@ class AutomationViewSet(viewsets.ViewSet):
         request=None,
         responses={201: RunStartedSerializer},
         extensions=errors(RunActive, InsufficientCredits, ServiceUnavailable, "site_inactive"),
+        examples=[
+            OpenApiExample(
+                "Started",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "run_id": "run_20251203_140523_manual",
+                    "status": "running",
+                    "message": "Automation run started",
+                },
+            )
+        ],
     )
     @action(detail=False, methods=["post"])
     def run_now(self, request):

@@ -8,6 +8,7 @@ success body the way `EnvelopeRenderer` does and adds the shared `Error` and `Va
 components.
 """
 
+import inspect
 import re
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -90,6 +91,12 @@ class AutoSchema(SpectacularAutoSchema):
         # "/api/v1/planner/keywords/{id}/" -> ["planner", "keywords", "{id}"]
         parts = [part for part in self.path.strip("/").split("/") if part]
         return parts[2:] if parts[:1] == ["api"] else parts
+
+    def get_description(self) -> str:
+        # A view without a docstring of its own would show its mixins' notes for developers.
+        description = super().get_description()
+        inherited = {inspect.getdoc(base) for base in type(self.view).__mro__[1:] if base.__doc__}
+        return "" if description in inherited else description
 
     def get_tags(self) -> list[str]:
         segments = self._segments()

@@ -9,6 +9,7 @@ strings (the cross-account check this suite adds to the fuzzing).
 """
 
 import json
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -155,11 +156,28 @@ def assert_nothing_of(other, response, *, label):
     assert other.run_id not in set(_ids_named(body, {"run_id"})), f"{label}: other run id"
 
 
+# What the run covered, reported at the end: operations, generated examples, requests sent.
+FIGURES = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_figures(request):
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and FIGURES["examples"]:
+        reporter.write_line(
+            f"schemathesis: {len(FIGURES) - 2} operations, {FIGURES['examples']} examples, "
+            f"{FIGURES['requests']} requests, seed {SEED}"
+        )
+
+
 def exchange(case, me, other, base_url):
+    FIGURES["requests"] += 1
     response = _own(case, me).call_and_validate(base_url=base_url, headers=me.headers, checks=CHECKS)
     assert_nothing_of(other, response, label=f"{case.operation.label} as {me.email}")
     aimed = _aimed_at(case, other)
     if aimed is not None:
+        FIGURES["requests"] += 1
         crossed = aimed.call(base_url=base_url, headers=me.headers)
         assert crossed.status_code >= 400, (
             f"{case.operation.label} as {me.email} reached another account's objects: {crossed.status_code}"
@@ -172,5 +190,7 @@ def exchange(case, me, other, base_url):
 # The two accounts are made once per operation and shared by its examples on purpose.
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_every_operation_conforms_and_never_shows_another_accounts_data(case, api_server, alice, bob):
+    FIGURES["examples"] += 1
+    FIGURES[case.operation.label] += 1
     exchange(case, alice, bob, api_server)
     exchange(case, bob, alice, api_server)

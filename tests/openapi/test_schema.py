@@ -1,6 +1,7 @@
 """What /api/schema/ says about the API, and the server holding to it."""
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests.factories import make_keywords
@@ -235,3 +236,7 @@ def test_form_bodies_are_refused_outside_the_csv_upload(owner_client, tenant):
 def test_the_browser_login_page_still_takes_a_form(client, tenant):
     response = client.post("/login/", {"username": tenant[1].email, "password": "correct-horse-battery"})
     assert response.status_code == 302
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))

@@ -99,6 +99,18 @@ def api_server(django_db_setup, django_db_blocker):
             redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing's figures (operations, examples, requests), for the record of each run."""
+    fuzzing = sys.modules.get("tests.openapi.test_schema_fuzzing")
+    figures = fuzzing.FIGURES if fuzzing else {}
+    if figures.get("examples"):
+        operations = len(figures) - 2
+        terminalreporter.write_line(
+            f"schemathesis: {operations} operations, {figures['examples']} examples, "
+            f"{figures['requests']} requests, seed {fuzzing.SEED}"
+        )
+
+
 @dataclass
 class Tenant:
     """An account as a client sees it: its ids, a token, and strings no other account may read."""

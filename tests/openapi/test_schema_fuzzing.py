@@ -160,17 +160,6 @@ def assert_nothing_of(other, response, *, label):
 FIGURES = Counter()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def report_figures(request):
-    yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and FIGURES["examples"]:
-        reporter.write_line(
-            f"schemathesis: {len(FIGURES) - 2} operations, {FIGURES['examples']} examples, "
-            f"{FIGURES['requests']} requests, seed {SEED}"
-        )
-
-
 def exchange(case, me, other, base_url):
     FIGURES["requests"] += 1
     response = _own(case, me).call_and_validate(base_url=base_url, headers=me.headers, checks=CHECKS)

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
-from igny8.api import QuerySerializer
+from igny8.api import QuerySerializer, ReplaceSerializerMixin
 
 RUN_FIELDS = [
     "run_id",
@@ -51,17 +51,10 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
-class AutomationConfigSerializer(serializers.ModelSerializer):
-    """Config read and PATCH; a PUT (partial=False) must carry every writable field."""
+class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerializer):
+    """Config read, PUT (every writable field) and PATCH."""
 
     scheduled_time = HourMinuteField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.partial:
-            for field in self.fields.values():
-                if not field.read_only:
-                    field.required = True
 
     class Meta:
         model = AutomationConfig

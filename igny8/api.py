@@ -105,6 +105,17 @@ class EnvelopePagination(PageNumberPagination):
         return parameters
 
 
+class ReplaceSerializerMixin:
+    """For a PUT (not partial): every writable field is required, so a PUT replaces, never patches."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.partial:
+            for field in self.fields.values():
+                if not field.read_only:
+                    field.required = True
+
+
 class QuerySerializer(serializers.Serializer):
     """Query parameters: one that is present needs a value (`?since=` is not `since` left out)."""
 

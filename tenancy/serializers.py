@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from igny8.api import ReplaceSerializerMixin
 from tenancy.models import Account, Site, User
 
 
@@ -53,3 +54,7 @@ class SiteSerializer(serializers.ModelSerializer):
         model = Site
         fields = ["id", "name", "domain", "is_active", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class SiteReplaceSerializer(ReplaceSerializerMixin, SiteSerializer):
+    """A PUT of a site names every writable field."""

@@ -1,5 +1,5 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
@@ -19,6 +19,7 @@ from tenancy.serializers import (
     MeSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SiteReplaceSerializer,
     SiteSerializer,
     TokenPairSerializer,
     UserSerializer,
@@ -138,6 +139,7 @@ class MeView(APIView):
         return success({"user": UserSerializer(user).data, "account": account})
 
 
+@extend_schema_view(update=extend_schema(responses={200: SiteSerializer}))
 class SiteViewSet(viewsets.ModelViewSet):
     queryset = Site.objects.none()
     serializer_class = SiteSerializer
@@ -148,6 +150,9 @@ class SiteViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Site.objects.none()
         return sites_for_user(user=self.request.user).order_by("id")
+
+    def get_serializer_class(self):
+        return SiteReplaceSerializer if self.action == "update" else SiteSerializer
 
     def perform_create(self, serializer):
         account = self.request.user.account

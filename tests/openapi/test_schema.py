@@ -203,6 +203,24 @@ def test_put_update_config_is_a_full_update_and_patch_a_partial_one(owner_client
 
 
 @pytest.mark.django_db
+def test_put_of_a_site_replaces_it_and_patch_changes_only_what_it_names(owner_client, tenant):
+    url = f"/api/v1/auth/sites/{tenant[2].pk}/"
+    incomplete = owner_client.put(url, {"name": "Renamed"}, format="json")
+    assert incomplete.status_code == 400 and {"domain", "is_active"} <= set(incomplete.json()["errors"])
+    put = owner_client.put(
+        url, {"name": "Renamed", "domain": "new.example.com", "is_active": True}, format="json"
+    )
+    assert put.status_code == 200 and put.json()["data"]["domain"] == "new.example.com"
+    patch = owner_client.patch(url, {"name": "Again"}, format="json")
+    assert patch.status_code == 200 and patch.json()["data"]["domain"] == "new.example.com"
+
+
+def test_put_bodies_require_every_writable_field_in_the_schema(schema):
+    site = schema["components"]["schemas"]["SiteReplaceRequest"]
+    assert set(site["required"]) == {"name", "domain", "is_active"}
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("query", ["page_size=", "page_size=null", "page_size=0", "page=abc", "page=0"])
 def test_malformed_paging_is_a_400(owner_client, tenant, query):
     make_keywords(site=tenant[2], texts=["alpha"])

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from igny8.api import ReplaceSerializerMixin
@@ -18,9 +19,25 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "account", "role", "is_staff"]
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "writeOnly": True,
+        "minLength": 8,
+        "maxLength": 128,
+        "description": "At least 8 characters, not only digits, not a commonly used password.",
+    }
+)
+class NewPasswordField(serializers.CharField):
+    """A password being set; AUTH_PASSWORD_VALIDATORS judge it in the service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(write_only=True, max_length=128, **kwargs)
+
+
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, max_length=128)
+    password = NewPasswordField()
     account_name = serializers.CharField(max_length=200)
 
 

@@ -169,6 +169,7 @@ def test_constraints_the_server_enforces_are_in_the_schema(schema):
     assert config["properties"]["scheduled_time"]["pattern"].startswith("^([01][0-9]|2[0-3])")
     assert "stage_1_batch_size" in config["required"] and "is_enabled" in config["required"]
     assert "required" not in components["PatchedAutomationConfigRequest"]
+    assert components["RegisterRequest"]["properties"]["password"]["minLength"] == 8
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/planner/keywords/"]["get"]["parameters"]}
     assert parameters["site_id"]["schema"]["minimum"] == 1
     assert parameters["page_size"]["schema"]["minimum"] == 1

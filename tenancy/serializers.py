@@ -1,4 +1,3 @@
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from igny8.api import ReplaceSerializerMixin
@@ -19,25 +18,15 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "account", "role", "is_staff"]
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "writeOnly": True,
-        "minLength": 8,
-        "maxLength": 128,
-        "description": "At least 8 characters, not only digits, not a commonly used password.",
-    }
-)
-class NewPasswordField(serializers.CharField):
-    """A password being set; AUTH_PASSWORD_VALIDATORS judge it in the service."""
-
-    def __init__(self, **kwargs):
-        super().__init__(write_only=True, max_length=128, **kwargs)
-
-
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    password = NewPasswordField()
+    # The length AUTH_PASSWORD_VALIDATORS ask, stated here so that the schema shows it.
+    password = serializers.CharField(
+        write_only=True,
+        min_length=8,
+        max_length=128,
+        help_text="At least 8 characters, not only digits, not a commonly used password.",
+    )
     account_name = serializers.CharField(max_length=200)
 
 

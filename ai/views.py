@@ -1,9 +1,10 @@
 from celery.result import AsyncResult
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.views import APIView
 
 from ai import services
+from ai.functions import get_function
 from ai.models import AITaskLog
 from ai.serializers import (
     ActionSerializer,
@@ -11,8 +12,11 @@ from ai.serializers import (
     QueuedSerializer,
     TaskStateSerializer,
 )
+from billing.errors import InsufficientCredits
 from igny8.api import success
-from igny8.errors import NotFound
+from igny8.errors import NotFound, ServiceUnavailable
+from igny8.filters import MAX_ID
+from igny8.schema import errors
 from tenancy.api import SITE_ID_PARAMETER
 from tenancy.selectors import site_get_for_user
 
@@ -23,7 +27,13 @@ class AIActionView(APIView):
     function_name = ""
     serializer_class = ActionSerializer
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={202: QueuedSerializer})
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        responses={202: QueuedSerializer},
+        extensions=errors(
+            "invalid_ids", "too_few_keywords", "cost_not_configured", InsufficientCredits, ServiceUnavailable
+        ),
+    )
     def post(self, request):
         site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
         serializer = self.serializer_class(data=request.data)
@@ -46,9 +56,17 @@ class QueueToWriterView(AIActionView):
 
 
 def action_view(name: str, serializer_class=ActionSerializer):
-    view_name = "".join(part.title() for part in name.split("_")) + "View"
+    title = "".join(part.title() for part in name.split("_"))
+    function = get_function(name)
+    # The schema states the function's own limits on `ids`, which the engine enforces.
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=function.max_items,
+    )
+    request = type(f"{title}Serializer", (serializer_class,), {"ids": ids})
     return type(
-        view_name, (AIActionView,), {"function_name": name, "serializer_class": serializer_class}
+        f"{title}View", (AIActionView,), {"function_name": name, "serializer_class": request}
     ).as_view()
 
 
@@ -56,7 +74,11 @@ class AITaskLogListView(generics.ListAPIView):
     serializer_class = AITaskLogSerializer
 
     @extend_schema(
-        parameters=[SITE_ID_PARAMETER, OpenApiParameter("run_id", str), OpenApiParameter("function", str)]
+        parameters=[
+            SITE_ID_PARAMETER,
+            OpenApiParameter("run_id", {"type": "string", "maxLength": 80}),
+            OpenApiParameter("function", {"type": "string", "maxLength": 40}),
+        ]
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -74,7 +96,7 @@ class AITaskLogListView(generics.ListAPIView):
 
 
 class AITaskStateView(APIView):
-    @extend_schema(responses={200: TaskStateSerializer})
+    @extend_schema(responses={200: TaskStateSerializer}, extensions=errors(ServiceUnavailable))
     def get(self, request, task_id: str):
         owner = services.ai_task_account_id(task_id=task_id)
         if owner is None or (owner != request.user.account_id and not request.user.is_privileged):

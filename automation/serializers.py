@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
+from igny8.api import QuerySerializer, ReplaceSerializerMixin
 
 RUN_FIELDS = [
     "run_id",
@@ -42,8 +44,24 @@ class AutomationRunSerializer(serializers.ModelSerializer):
         read_only_fields = RUN_FIELDS
 
 
-class AutomationConfigSerializer(serializers.ModelSerializer):
-    scheduled_time = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+STAGE_TYPES = ["AI", "Local", "Manual"]
+# `run_YYYYMMDD_HHMMSS_<trigger>`, with a short hex suffix when two starts share a second.
+RUN_ID_PATTERN = r"^run_[0-9]{8}_[0-9]{6}_(manual|scheduled)(_[0-9a-f]{4})?$"
+HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+@extend_schema_field({"type": "string", "pattern": HOUR_MINUTE_PATTERN, "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """`HH:MM` out; `HH:MM` or `HH:MM:SS` in."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
+class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerializer):
+    """Config read, PUT (every writable field) and PATCH."""
+
+    scheduled_time = HourMinuteField()
 
     class Meta:
         model = AutomationConfig
@@ -77,7 +95,7 @@ class AutomationConfigSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "site", "last_run_at", "next_run_at", "created_at", "updated_at"]
 
 
-class SiteParamsSerializer(serializers.Serializer):
+class SiteParamsSerializer(QuerySerializer):
     site_id = serializers.IntegerField(min_value=1)
 
 
@@ -85,8 +103,16 @@ class HistoryParamsSerializer(SiteParamsSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
 
 
-class RunParamsSerializer(serializers.Serializer):
-    run_id = serializers.CharField(max_length=80)
+@extend_schema_field({"type": "string", "pattern": RUN_ID_PATTERN, "maxLength": 80})
+class RunIdField(serializers.CharField):
+    """A run id; one of another shape names no run and is answered 404 like any unknown run."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=80, **kwargs)
+
+
+class RunParamsSerializer(QuerySerializer):
+    run_id = RunIdField()
     site_id = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -95,7 +121,101 @@ class LogParamsSerializer(RunParamsSerializer):
     stage = serializers.IntegerField(min_value=1, max_value=7, required=False)
 
 
+class ProcessingParamsSerializer(SiteParamsSerializer):
+    run_id = RunIdField(required=False)
+
+
 class LogEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = AutomationLogEntry
         fields = ["id", "stage", "level", "event", "message", "data", "created_at"]
+
+
+# The shapes below document answers built from selectors (the API reference and generated clients
+# read them); the views render plain dicts.
+
+
+class StageOverviewSerializer(serializers.Serializer):
+    number = serializers.IntegerField(min_value=1, max_value=7)
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=STAGE_TYPES)
+    pending = serializers.IntegerField()
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+
+
+class PipelineOverviewSerializer(serializers.Serializer):
+    stages = StageOverviewSerializer(many=True)
+
+
+class StageEstimateSerializer(serializers.Serializer):
+    number = serializers.IntegerField(min_value=1, max_value=7)
+    name = serializers.CharField()
+    pending = serializers.IntegerField()
+    projected_items = serializers.IntegerField()
+    credits = serializers.IntegerField()
+
+
+class EstimateSerializer(serializers.Serializer):
+    estimated_credits = serializers.IntegerField()
+    current_balance = serializers.IntegerField()
+    required_with_buffer = serializers.IntegerField()
+    sufficient = serializers.BooleanField()
+    stages = StageEstimateSerializer(many=True)
+
+
+class RunStartedSerializer(serializers.Serializer):
+    run_id = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CurrentRunSerializer(serializers.Serializer):
+    run = AutomationRunSerializer(allow_null=True)
+
+
+class HistorySerializer(serializers.Serializer):
+    runs = AutomationRunSerializer(many=True)
+
+
+class CreditBreakdownStageSerializer(serializers.Serializer):
+    stage = serializers.IntegerField(allow_null=True)
+    credits = serializers.IntegerField()
+    transactions = serializers.IntegerField()
+    operations = serializers.DictField(child=serializers.IntegerField())
+
+
+class CreditBreakdownSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    stages = CreditBreakdownStageSerializer(many=True)
+
+
+class RunDetailSerializer(AutomationRunSerializer):
+    credit_breakdown = CreditBreakdownSerializer(read_only=True)
+
+    class Meta(AutomationRunSerializer.Meta):
+        fields = [*AutomationRunSerializer.Meta.fields, "credit_breakdown"]
+
+
+class RunLogSerializer(serializers.Serializer):
+    run_id = serializers.CharField()
+    lines = LogEntrySerializer(many=True)
+    log = serializers.CharField()
+
+
+class ItemLabelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class CurrentProcessingSerializer(serializers.Serializer):
+    run_id = serializers.CharField()
+    status = serializers.CharField()
+    stage = serializers.IntegerField(min_value=1, max_value=7)
+    stage_name = serializers.CharField()
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.FloatField()
+    in_flight = ItemLabelSerializer(many=True)
+    up_next = ItemLabelSerializer(many=True)
+    remaining = serializers.IntegerField()

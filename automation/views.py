@@ -1,27 +1,43 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
 from automation import selectors, services
+from automation.errors import RunActive
 from automation.logger import log_line
 from automation.serializers import (
+    RUN_ID_PATTERN,
     AutomationConfigSerializer,
     AutomationRunSerializer,
+    CurrentProcessingSerializer,
+    CurrentRunSerializer,
+    EstimateSerializer,
     HistoryParamsSerializer,
+    HistorySerializer,
     LogEntrySerializer,
     LogParamsSerializer,
+    PipelineOverviewSerializer,
+    ProcessingParamsSerializer,
+    RunDetailSerializer,
+    RunLogSerializer,
     RunParamsSerializer,
+    RunStartedSerializer,
 )
 from automation.services import AutomationService
+from billing.errors import InsufficientCredits
 from igny8.api import success
-from igny8.errors import NotFound, ValidationFailed
+from igny8.errors import InvalidTransition, NotFound, ServiceUnavailable, ValidationFailed
+from igny8.schema import NULLABLE_DATA, errors
 from tenancy.api import SITE_ID_PARAMETER
 from tenancy.models import Role
 from tenancy.selectors import site_get_for_user, sites_for_user
 
-RUN_ID_PARAMETER = OpenApiParameter("run_id", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
-OPTIONAL_SITE = OpenApiParameter("site_id", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False)
+RUN_ID_SCHEMA = {"type": "string", "pattern": RUN_ID_PATTERN, "maxLength": 80}
+RUN_ID_PARAMETER = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.QUERY, required=True)
+OPTIONAL_RUN_ID = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.QUERY, required=False)
+OPTIONAL_SITE = OpenApiParameter(
+    "site_id", {"type": "integer", "minimum": 1}, OpenApiParameter.QUERY, required=False
+)
 
 
 class AutomationViewSet(viewsets.ViewSet):
@@ -63,43 +79,80 @@ class AutomationViewSet(viewsets.ViewSet):
         parameters=[SITE_ID_PARAMETER],
         request=AutomationConfigSerializer,
         responses={200: AutomationConfigSerializer},
+        description="PUT replaces the config and needs every writable field; PATCH changes the fields given.",
     )
     @action(detail=False, methods=["put", "patch"])
     def update_config(self, request):
         config = AutomationService.get_config(site=self.site())
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object of config fields.")
-        serializer = AutomationConfigSerializer(config, data=request.data, partial=True)
+        serializer = AutomationConfigSerializer(config, data=request.data, partial=request.method == "PATCH")
         serializer.is_valid(raise_exception=True)
         config = AutomationService.update_config(config=config, fields=serializer.validated_data)
         return success(AutomationConfigSerializer(config).data, message="Configuration saved")
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: EstimateSerializer})
     @action(detail=False, methods=["get"])
     def estimate(self, request):
         return success(AutomationService.estimate(site=self.site()))
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        responses={200: PipelineOverviewSerializer},
+        examples=[
+            OpenApiExample(
+                "Overview",
+                response_only=True,
+                value={
+                    "stages": [
+                        {
+                            "number": 1,
+                            "name": "Keywords → Clusters",
+                            "type": "AI",
+                            "pending": 12,
+                            "total": 40,
+                            "by_status": {"new": 12, "mapped": 28},
+                        }
+                    ]
+                },
+            )
+        ],
+    )
     @action(detail=False, methods=["get"])
     def pipeline_overview(self, request):
         return success(selectors.pipeline_overview(site=self.site()))
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], request=None, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=None,
+        responses={201: RunStartedSerializer},
+        extensions=errors(RunActive, InsufficientCredits, ServiceUnavailable, "site_inactive"),
+        examples=[
+            OpenApiExample(
+                "Started",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "run_id": "run_20251203_140523_manual",
+                    "status": "running",
+                    "message": "Automation run started",
+                },
+            )
+        ],
+    )
     @action(detail=False, methods=["post"])
     def run_now(self, request):
         run = AutomationService.start_automation(site=self.site())
         data = {"run_id": run.run_id, "status": run.status, "message": "Automation run started"}
         return success(data, message="Automation run started", status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: CurrentRunSerializer})
     @action(detail=False, methods=["get"])
     def current_run(self, request):
         run = services.active_run(site=self.site())
         return success({"run": AutomationRunSerializer(run).data if run else None})
 
-    @extend_schema(
-        parameters=[SITE_ID_PARAMETER, HistoryParamsSerializer], responses={200: OpenApiTypes.OBJECT}
-    )
+    @extend_schema(parameters=[HistoryParamsSerializer], responses={200: HistorySerializer})
     @action(detail=False, methods=["get"])
     def history(self, request):
         site = self.site()
@@ -107,7 +160,7 @@ class AutomationViewSet(viewsets.ViewSet):
         runs = selectors.runs_for_site(site=site)[:limit]
         return success({"runs": AutomationRunSerializer(runs, many=True).data})
 
-    @extend_schema(parameters=[SITE_ID_PARAMETER, RUN_ID_PARAMETER], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[SITE_ID_PARAMETER, RUN_ID_PARAMETER], responses={200: RunDetailSerializer})
     @action(detail=False, methods=["get"])
     def run_detail(self, request):
         site = self.site()
@@ -118,7 +171,7 @@ class AutomationViewSet(viewsets.ViewSet):
         data["credit_breakdown"] = selectors.credit_breakdown(run=run)
         return success(data)
 
-    @extend_schema(parameters=[LogParamsSerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[LogParamsSerializer], responses={200: RunLogSerializer})
     @action(detail=False, methods=["get"])
     def logs(self, request):
         run = self.run()
@@ -132,20 +185,26 @@ class AutomationViewSet(viewsets.ViewSet):
         return success({"run_id": run.run_id, "lines": lines, "log": text})
 
     @extend_schema(
-        parameters=[SITE_ID_PARAMETER, OpenApiParameter("run_id", OpenApiTypes.STR, required=False)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[SITE_ID_PARAMETER, OPTIONAL_RUN_ID],
+        responses={200: CurrentProcessingSerializer},
+        extensions=NULLABLE_DATA,
+        description="What the run (by default the site's active run) works on now; `data` is null when none.",
     )
     @action(detail=False, methods=["get"])
     def current_processing(self, request):
         site = self.site()
-        if request.query_params.get("run_id"):
-            run = services.run_get_for_site_ids(run_id=request.query_params["run_id"], site_ids=[site.pk])
+        run_id = self.params(ProcessingParamsSerializer).get("run_id")
+        if run_id:
+            run = services.run_get_for_site_ids(run_id=run_id, site_ids=[site.pk])
         else:
             run = services.active_run(site=site)
         return success(selectors.current_processing(run=run) if run else None)
 
     @extend_schema(
-        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
+        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE],
+        request=None,
+        responses={200: AutomationRunSerializer},
+        extensions=errors(InvalidTransition, ServiceUnavailable),
     )
     @action(detail=False, methods=["post"])
     def pause(self, request):
@@ -155,7 +214,10 @@ class AutomationViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
+        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE],
+        request=None,
+        responses={200: AutomationRunSerializer},
+        extensions=errors(InvalidTransition, RunActive, ServiceUnavailable),
     )
     @action(detail=False, methods=["post"])
     def resume(self, request):
@@ -165,7 +227,10 @@ class AutomationViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE], request=None, responses={200: AutomationRunSerializer}
+        parameters=[RUN_ID_PARAMETER, OPTIONAL_SITE],
+        request=None,
+        responses={200: AutomationRunSerializer},
+        extensions=errors(InvalidTransition, ServiceUnavailable),
     )
     @action(detail=False, methods=["post"])
     def cancel(self, request):

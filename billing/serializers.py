@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from billing.models import CreditTransaction
+from igny8.api import QuerySerializer
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -25,7 +26,7 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
         ]
 
 
-class UsageQuerySerializer(serializers.Serializer):
+class UsageQuerySerializer(QuerySerializer):
     site_id = serializers.IntegerField(min_value=1, required=False)
     since = serializers.DateTimeField(required=False)
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.views import APIView
 
@@ -12,6 +12,7 @@ from billing.serializers import (
 )
 from igny8.api import success
 from igny8.errors import ApplicationError
+from igny8.schema import errors
 from tenancy.selectors import site_get_for_user
 
 
@@ -22,11 +23,12 @@ def _account(request):
 
 
 class BalanceView(APIView):
-    @extend_schema(responses={200: BalanceSerializer})
+    @extend_schema(responses={200: BalanceSerializer}, extensions=errors("no_account"))
     def get(self, request):
         return success({"credits": selectors.credits_balance(account_id=_account(request).pk)})
 
 
+@extend_schema_view(get=extend_schema(extensions=errors("no_account")))
 class TransactionListView(generics.ListAPIView):
     serializer_class = CreditTransactionSerializer
 
@@ -37,7 +39,9 @@ class TransactionListView(generics.ListAPIView):
 
 
 class UsageView(APIView):
-    @extend_schema(parameters=[UsageQuerySerializer], responses={200: UsageSerializer})
+    @extend_schema(
+        parameters=[UsageQuerySerializer], responses={200: UsageSerializer}, extensions=errors("no_account")
+    )
     def get(self, request):
         query = UsageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -12,7 +12,7 @@ from django.http import Http404, JsonResponse
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -49,10 +49,31 @@ class EnvelopeRenderer(JSONRenderer):
         return super().render(data, accepted_media_type, renderer_context)
 
 
+def _is_positive_integer(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and int(raw) >= 1
+
+
 class EnvelopePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        # A malformed page size is refused rather than silently replaced by the default.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: ["A positive integer is required."]}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings and not _is_positive_integer(raw):
+            raise exceptions.ValidationError({self.page_query_param: ["A positive integer is required."]})
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
         return Response(
@@ -72,7 +93,40 @@ class EnvelopePagination(PageNumberPagination):
             **paginated["properties"],
             "request_id": {"type": "string"},
         }
+        paginated["required"] = ["success", "count", "next", "previous", "results", "request_id"]
         return paginated
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Rows per page, {self.page_size} by default; above {self.max_page_size} "
+                    f"counts as {self.max_page_size}."
+                )
+        return parameters
+
+
+class ReplaceSerializerMixin:
+    """For a PUT (not partial): every writable field is required, so a PUT replaces, never patches."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.partial:
+            for field in self.fields.values():
+                if not field.read_only:
+                    field.required = True
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: one that is present needs a value (`?since=` is not `since` left out)."""
+
+    def to_internal_value(self, data):
+        blank = {name: ["This field may not be blank."] for name in self.fields if data.get(name) == ""}
+        if blank:
+            raise exceptions.ValidationError(blank)
+        return super().to_internal_value(data)
 
 
 def error_body(message: str, code: str, errors: dict | None = None) -> Envelope:

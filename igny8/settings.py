@@ -163,11 +163,8 @@ REST_FRAMEWORK = {
         "igny8.api.EnvelopeRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "igny8.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON everywhere (depth-bounded); the one file upload (import_csv) sets its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["igny8.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["igny8.throttling.UserRateThrottle"],
     # Client address for throttles: the peer, or the entry this many proxies back in X-Forwarded-For.
     # Never the raw header by default, which any client can forge to escape the limits.
@@ -190,7 +187,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "igny8.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "igny8.schema.AutoSchema",
     "PAGE_SIZE": 50,
 }
 
@@ -200,12 +197,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "igny8.schema.envelope_hook",
+    ],
+    "TAGS": [
+        {"name": "auth", "description": "Accounts, users, tokens and sites."},
+        {"name": "planner", "description": "Keywords, clusters and content ideas."},
+        {"name": "writer", "description": "Writing tasks, content and images."},
+        {"name": "billing", "description": "Credits: balance, ledger and usage."},
+        {"name": "ai", "description": "AI call logs and the state of queued AI actions."},
+        {"name": "automation", "description": "The seven-stage pipeline: config, runs, control, logs."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "KeywordStatusEnum": "planner.models.KeywordStatus",
         "IdeaStatusEnum": "planner.models.IdeaStatus",
         "TaskStatusEnum": "writer.models.TaskStatus",
         "ContentStatusEnum": "writer.models.ContentStatus",
         "ImageStatusEnum": "writer.models.ImageStatus",
+        "RunStatusEnum": "automation.models.RunStatus",
+        "StageTypeEnum": "automation.serializers.STAGE_TYPES",
     },
 }
 

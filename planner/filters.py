@@ -1,10 +1,11 @@
 import django_filters
 
+from igny8.filters import IdFilter
 from planner.models import Cluster, ContentIdea, Keyword
 
 
 class KeywordFilter(django_filters.FilterSet):
-    cluster_id = django_filters.NumberFilter(field_name="cluster_id")
+    cluster_id = IdFilter(field_name="cluster_id")
 
     class Meta:
         model = Keyword
@@ -18,7 +19,7 @@ class ClusterFilter(django_filters.FilterSet):
 
 
 class ContentIdeaFilter(django_filters.FilterSet):
-    cluster_id = django_filters.NumberFilter(field_name="keyword_cluster_id")
+    cluster_id = IdFilter(field_name="keyword_cluster_id")
 
     class Meta:
         model = ContentIdea

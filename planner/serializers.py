@@ -22,9 +22,13 @@ class KeywordSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "site", "cluster", "status", "created_at", "updated_at"]
 
 
+# What keyword_row_parse accepts (Keyword.volume is a PostgreSQL integer).
+MAX_VOLUME = 2_000_000_000
+
+
 class KeywordInputSerializer(serializers.Serializer):
     keyword = serializers.CharField(max_length=255)
-    volume = serializers.IntegerField(min_value=0, required=False, default=0)
+    volume = serializers.IntegerField(min_value=0, max_value=MAX_VOLUME, required=False, default=0)
     difficulty = serializers.IntegerField(min_value=0, max_value=100, required=False, default=0)
     intent = serializers.ChoiceField(choices=Intent.choices, required=False, default=Intent.INFORMATIONAL)
 
@@ -36,6 +40,11 @@ class KeywordUpdateSerializer(serializers.ModelSerializer):
         model = Keyword
         fields = ["keyword", "volume", "difficulty", "intent", "disabled"]
         extra_kwargs = {name: {"required": False} for name in fields}
+
+
+class KeywordBulkResultSerializer(serializers.Serializer):
+    created = KeywordSerializer(many=True)
+    errors = serializers.ListField(child=serializers.DictField())
 
 
 class CsvImportSerializer(serializers.Serializer):

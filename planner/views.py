@@ -1,10 +1,16 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 
 from igny8.api import success
 from igny8.errors import ValidationFailed
+from igny8.schema import errors
 from planner import services
 from planner.filters import ClusterFilter, ContentIdeaFilter, KeywordFilter
 from planner.models import Cluster, ContentIdea, Keyword
@@ -13,6 +19,7 @@ from planner.serializers import (
     ContentIdeaSerializer,
     CsvImportResultSerializer,
     CsvImportSerializer,
+    KeywordBulkResultSerializer,
     KeywordInputSerializer,
     KeywordSerializer,
     KeywordUpdateSerializer,
@@ -37,7 +44,36 @@ class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin
     ordering_fields = ["id", "keyword", "volume", "difficulty", "created_at"]
     site_required_actions = ("list", "create", "import_csv")
 
-    @extend_schema(request=KeywordInputSerializer, responses={201: KeywordSerializer})
+    @extend_schema(
+        request=PolymorphicProxySerializer(
+            "KeywordCreateInput",
+            serializers=[KeywordInputSerializer, KeywordInputSerializer(many=True, min_length=1)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: PolymorphicProxySerializer(
+                "KeywordCreateResult",
+                serializers=[KeywordSerializer, KeywordBulkResultSerializer],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
+        extensions=errors("duplicate_keyword", "conflict"),
+        description="One keyword object, or a list of them (each row refused with its reason).",
+        examples=[
+            OpenApiExample(
+                "One keyword",
+                request_only=True,
+                value={
+                    "keyword": "best trail shoes",
+                    "volume": 1900,
+                    "difficulty": 34,
+                    "intent": "commercial",
+                },
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
         site = self.get_site()
         if isinstance(request.data, list):
@@ -54,7 +90,11 @@ class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin
         keyword = services.keyword_create(site=site, raw=serializer.validated_data)
         return success(KeywordSerializer(keyword).data, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=KeywordUpdateSerializer, responses={200: KeywordSerializer})
+    @extend_schema(
+        request=KeywordUpdateSerializer,
+        responses={200: KeywordSerializer},
+        extensions=errors("duplicate_keyword"),
+    )
     def partial_update(self, request, *args, **kwargs):
         serializer = KeywordUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -69,8 +109,9 @@ class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin
         parameters=[SITE_ID_PARAMETER],
         request={"multipart/form-data": CsvImportSerializer},
         responses={200: CsvImportResultSerializer},
+        extensions=errors("file_too_large", "invalid_encoding", "missing_header"),
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def import_csv(self, request):
         site = self.get_site()
         serializer = CsvImportSerializer(data=request.data)
@@ -81,7 +122,7 @@ class KeywordViewSet(SiteScopedMixin, ReadUpdateViewSet, mixins.CreateModelMixin
         return success(result)
 
 
-@extend_schema_view(list=LIST_SCHEMA)
+@extend_schema_view(list=LIST_SCHEMA, partial_update=extend_schema(extensions=errors("duplicate_cluster")))
 class ClusterViewSet(SiteScopedMixin, ReadUpdateViewSet):
     queryset = Cluster.objects.all()
     serializer_class = ClusterSerializer

@@ -1,13 +1,14 @@
 """Tenant scoping for views: resolve `site_id` within the caller's account and scope querysets."""
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from tenancy.models import Site
 from tenancy.selectors import site_get_for_user
 
-SITE_ID_PARAMETER = OpenApiParameter("site_id", OpenApiTypes.INT, OpenApiParameter.QUERY, required=True)
+SITE_ID_PARAMETER = OpenApiParameter(
+    "site_id", {"type": "integer", "minimum": 1}, OpenApiParameter.QUERY, required=True
+)
 
 
 class SiteScopedMixin:

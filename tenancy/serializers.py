@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from igny8.api import ReplaceSerializerMixin
 from tenancy.models import Account, Role, Site, User
 
 
@@ -32,7 +33,14 @@ def token_field():
 
 class RegisterSerializer(serializers.Serializer):
     email = email_field()
-    password = password_field()
+    # The length AUTH_PASSWORD_VALIDATORS ask, stated here so that the schema shows it.
+    password = serializers.CharField(
+        write_only=True,
+        min_length=8,
+        max_length=128,
+        trim_whitespace=False,
+        help_text="At least 8 characters, not only digits, not a commonly used password.",
+    )
     account_name = serializers.CharField(max_length=200)
 
 
@@ -94,3 +102,7 @@ class SiteSerializer(serializers.ModelSerializer):
         model = Site
         fields = ["id", "name", "domain", "is_active", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class SiteReplaceSerializer(ReplaceSerializerMixin, SiteSerializer):
+    """A PUT of a site names every writable field."""

@@ -3,13 +3,14 @@ import math
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
 from igny8.api import success
 from igny8.errors import ApplicationError
+from igny8.schema import errors
 from igny8.throttling import (
     AuthIPThrottle,
     LoginThrottle,
@@ -30,6 +31,7 @@ from tenancy.serializers import (
     PasswordChangeSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SiteReplaceSerializer,
     SiteSerializer,
     TokenPairOnlySerializer,
     TokenPairSerializer,
@@ -48,7 +50,17 @@ class RegisterView(APIView):
     authentication_classes = []
     throttle_classes = [AuthIPThrottle, RegisterThrottle]
 
-    @extend_schema(request=RegisterSerializer, responses={201: TokenPairSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: TokenPairSerializer},
+        examples=[
+            OpenApiExample(
+                "Register",
+                request_only=True,
+                value={"email": "ana@example.com", "password": "a-long-passphrase", "account_name": "Ana's"},
+            )
+        ],
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -66,7 +78,33 @@ class LoginView(APIView):
     authentication_classes = []
     throttle_classes = [AuthIPThrottle, LoginThrottle]
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer},
+        extensions=errors(InvalidCredentials),
+        examples=[
+            OpenApiExample(
+                "Log in",
+                request_only=True,
+                value={"email": "ana@example.com", "password": "a-long-passphrase"},
+            ),
+            OpenApiExample(
+                "Tokens",
+                response_only=True,
+                value={
+                    "user": {
+                        "id": 7,
+                        "email": "ana@example.com",
+                        "account": 3,
+                        "role": "owner",
+                        "is_staff": False,
+                    },
+                    "access": "eyJhbGciOiJIUzI1NiJ9.access",
+                    "refresh": "eyJhbGciOiJIUzI1NiJ9.refresh",
+                },
+            ),
+        ],
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -85,7 +123,11 @@ class RefreshView(APIView):
     authentication_classes = []
     throttle_classes = [AuthIPThrottle]
 
-    @extend_schema(request=RefreshSerializer, responses={200: AccessTokenSerializer})
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: AccessTokenSerializer},
+        extensions=errors((InvalidCredentials.status_code, "token_not_valid")),
+    )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -125,6 +167,7 @@ class MeView(APIView):
         return success({"user": UserSerializer(user).data, "account": account})
 
 
+@extend_schema_view(update=extend_schema(responses={200: SiteSerializer}))
 class SiteViewSet(viewsets.ModelViewSet):
     queryset = Site.objects.none()
     serializer_class = SiteSerializer
@@ -135,6 +178,9 @@ class SiteViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Site.objects.none()
         return sites_for_user(user=self.request.user).order_by("id")
+
+    def get_serializer_class(self):
+        return SiteReplaceSerializer if self.action == "update" else SiteSerializer
 
     def perform_create(self, serializer):
         account = self.request.user.account

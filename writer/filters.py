@@ -1,10 +1,11 @@
 import django_filters
 
+from igny8.filters import IdFilter
 from writer.models import Content, Image, Task
 
 
 class TaskFilter(django_filters.FilterSet):
-    cluster_id = django_filters.NumberFilter(field_name="cluster_id")
+    cluster_id = IdFilter(field_name="cluster_id")
 
     class Meta:
         model = Task
@@ -12,7 +13,7 @@ class TaskFilter(django_filters.FilterSet):
 
 
 class ContentFilter(django_filters.FilterSet):
-    cluster_id = django_filters.NumberFilter(field_name="cluster_id")
+    cluster_id = IdFilter(field_name="cluster_id")
 
     class Meta:
         model = Content
@@ -20,7 +21,7 @@ class ContentFilter(django_filters.FilterSet):
 
 
 class ImageFilter(django_filters.FilterSet):
-    content_id = django_filters.NumberFilter(field_name="content_id")
+    content_id = IdFilter(field_name="content_id")
 
     class Meta:
         model = Image

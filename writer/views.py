@@ -3,6 +3,8 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 
 from igny8.api import success
+from igny8.errors import InvalidTransition
+from igny8.schema import errors
 from tenancy.api import SITE_ID_PARAMETER, SiteScopedMixin
 from writer import services
 from writer.filters import ContentFilter, ImageFilter, TaskFilter
@@ -27,7 +29,7 @@ class TaskViewSet(SiteScopedMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "title", "word_count", "created_at"]
 
 
-@extend_schema_view(list=LIST_SCHEMA)
+@extend_schema_view(list=LIST_SCHEMA, partial_update=extend_schema(extensions=errors(InvalidTransition)))
 class ContentViewSet(
     SiteScopedMixin,
     mixins.ListModelMixin,
@@ -52,6 +54,7 @@ class ContentViewSet(
         parameters=[SITE_ID_PARAMETER],
         request=BulkStatusSerializer,
         responses={200: BulkStatusResultSerializer},
+        extensions=errors(InvalidTransition),
     )
     @action(detail=False, methods=["post"])
     def bulk_update_status(self, request):

@@ -19,7 +19,7 @@ from igny8.throttling import (
     UserRateThrottle,
 )
 from tenancy import services
-from tenancy.errors import InvalidCredentials
+from tenancy.errors import InvalidCredentials, InvalidToken, LastOwner, RoleNotAllowed
 from tenancy.models import Role, Site, User
 from tenancy.selectors import sites_for_user
 from tenancy.serializers import (
@@ -137,7 +137,7 @@ class RefreshView(APIView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=RefreshSerializer, responses={200: None})
+    @extend_schema(request=RefreshSerializer, responses={200: None}, extensions=errors(InvalidToken))
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -149,7 +149,11 @@ class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [UserRateThrottle, PasswordThrottle]
 
-    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairOnlySerializer})
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairOnlySerializer},
+        extensions=errors("wrong_password"),
+    )
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -212,7 +216,9 @@ class AccountUserViewSet(
             return User.objects.none()
         return User.objects.filter(account_id=self.request.user.account_id).order_by("id")
 
-    @extend_schema(request=UserAddSerializer, responses={201: AccountUserSerializer})
+    @extend_schema(
+        request=UserAddSerializer, responses={201: AccountUserSerializer}, extensions=errors(RoleNotAllowed)
+    )
     def create(self, request):
         if request.user.account_id is None:
             raise ApplicationError("Staff users without an account cannot add users here.")
@@ -221,14 +227,20 @@ class AccountUserViewSet(
         user = services.user_add(actor=request.user, **serializer.validated_data)
         return success(AccountUserSerializer(user).data, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=UserUpdateSerializer, responses={200: AccountUserSerializer})
+    @extend_schema(
+        request=UserUpdateSerializer,
+        responses={200: AccountUserSerializer},
+        extensions=errors(RoleNotAllowed, LastOwner),
+    )
     def partial_update(self, request, pk=None):
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_update(actor=request.user, user=self.get_object(), **serializer.validated_data)
         return success(AccountUserSerializer(user).data)
 
-    @extend_schema(request=None, responses={200: AccountUserSerializer})
+    @extend_schema(
+        request=None, responses={200: AccountUserSerializer}, extensions=errors(RoleNotAllowed, LastOwner)
+    )
     def destroy(self, request, pk=None):
         user = services.user_update(actor=request.user, user=self.get_object(), is_active=False)
         return success(AccountUserSerializer(user).data, message="User deactivated")

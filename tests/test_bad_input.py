@@ -33,21 +33,30 @@ def test_json_body_over_the_upload_limit_is_a_413_even_anonymously_on_login(owne
     assert_error_envelope(keywords, 413, "request_too_large")
 
 
-def test_form_body_over_the_upload_limit_is_a_413(tenant):
+def test_a_form_body_sent_to_the_api_is_a_415_whatever_its_size(tenant):
     response = APIClient().post(
         "/api/v1/auth/login/",
         data="email=a%40example.com&password=" + "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         content_type="application/x-www-form-urlencoded",
     )
+    assert_error_envelope(response, 415, "unsupported_media_type")
+
+
+def test_a_multipart_body_over_the_upload_limit_is_a_413(owner_client, tenant):
+    response = owner_client.post(
+        f"/api/v1/planner/keywords/import_csv/?site_id={tenant.site.pk}",
+        {"note": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "file": _upload(b"keyword\nsolar\n")},
+        format="multipart",
+    )
     assert_error_envelope(response, 413, "request_too_large")
 
 
-def test_a_form_body_with_too_many_fields_is_a_400(tenant):
-    fields = "&".join(f"field{number}=x" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
-    response = APIClient().post(
-        "/api/v1/auth/login/",
-        data=f"email=a%40example.com&password=x&{fields}",
-        content_type="application/x-www-form-urlencoded",
+def test_a_multipart_body_with_too_many_fields_is_a_400(owner_client, tenant):
+    fields = {f"field{number}": "x" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+    response = owner_client.post(
+        f"/api/v1/planner/keywords/import_csv/?site_id={tenant.site.pk}",
+        {**fields, "file": _upload(b"keyword\nsolar\n")},
+        format="multipart",
     )
     assert_error_envelope(response, 400, "bad_request")
 

@@ -44,6 +44,13 @@ def _server_env() -> dict:
         # No idle connection may hold the tables that each test truncates.
         DB_CONN_MAX_AGE="0",
         AI_PROVIDER="offline",
+        # Generated clients read the schema anonymously: the documented switch for a public one.
+        API_DOCS_PUBLIC="1",
+        # Thousands of generated requests from one address: throttling has its own tests.
+        **{
+            f"THROTTLE_RATE_{scope}": "1000000/minute"
+            for scope in ("USER", "AUTH_IP", "LOGIN", "REGISTER", "PASSWORD")
+        },
     )
     return env
 

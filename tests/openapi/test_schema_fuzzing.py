@@ -34,6 +34,8 @@ SEED = 14
 # by the acceptance check only with these codes, and for `validation_error` only when it names
 # these fields.
 STATE_CODES = {
+    "wrong_password",
+    "last_owner",
     "invalid_encoding",
     "missing_header",
     "run_active",
@@ -48,6 +50,8 @@ STATE_CODES = {
 }
 STATE_FIELDS = {
     "auth_register": {"email", "password"},
+    "auth_password": {"new_password"},
+    "users_create": {"email", "password"},
     "sites_create": {"name"},
     "sites_update": {"name"},
     "sites_partial_update": {"name"},

@@ -20,7 +20,8 @@ from ai.functions import AIFunction, Unit, get_function
 from ai.models import AITaskLog, ModelPrice
 from ai.providers import GeneratedImage, get_provider
 from billing.errors import InsufficientCredits
-from billing.services import Usage, credits_check, credits_cost, credits_deduct
+from billing.selectors import CreditCostTable, credit_cost_table
+from billing.services import Usage, credits_check, credits_deduct
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
 
@@ -74,6 +75,7 @@ class Prepared:
     items: list
     options: dict
     estimate: int
+    costs: CreditCostTable  # read once: the calls of this run_function price themselves from it
 
 
 def prepare(name: str, payload: dict, *, account: Account, site: Site) -> Prepared:
@@ -82,11 +84,10 @@ def prepare(name: str, payload: dict, *, account: Account, site: Site) -> Prepar
     ids = parse_ids(payload, max_items=function.max_items)
     options = function.clean_options(payload)
     items = function.load(site=site, ids=ids)
-    estimate = credits_cost(
-        operation_type=function.operation_type, quantity=function.quantity(items, options)
-    )
+    costs = credit_cost_table(operation_types=[function.operation_type])
+    estimate = costs.cost(function.operation_type, function.quantity(items, options))
     credits_check(account=account, required=estimate)
-    return Prepared(function=function, items=items, options=options, estimate=estimate)
+    return Prepared(function=function, items=items, options=options, estimate=estimate, costs=costs)
 
 
 class _Prices:
@@ -163,6 +164,7 @@ def run_function(
             "stage": stage,
             "celery_task_id": celery_task_id,
         },
+        costs=prepared.costs,
         result=FunctionResult(function=name, requested=len(prepared.items)),
     )
     units = prepared.function.units(prepared.items, site=site, options=prepared.options)
@@ -194,6 +196,7 @@ class _Runner:
     budget: Budget | None
     call_slots: threading.Semaphore | None
     log_fields: dict
+    costs: CreditCostTable
     result: FunctionResult
     prices: _Prices = field(default_factory=_Prices)
 
@@ -202,9 +205,9 @@ class _Runner:
         started = time.monotonic()
         hold = 0
         if self.budget is not None:
-            hold = credits_cost(
-                operation_type=self.function.operation_type,
-                quantity=self.function.quantity(unit.items, self.options),
+            # From the table read in prepare(): this pool thread makes no database query.
+            hold = self.costs.cost(
+                self.function.operation_type, self.function.quantity(unit.items, self.options)
             )
             if not self.budget.reserve(hold):
                 return unit, None, None, started, 0
@@ -266,7 +269,7 @@ class _Runner:
                     return
                 images = int(isinstance(answer, GeneratedImage))
                 cost_usd = self.prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=images)
-                credits = credits_cost(operation_type=function.operation_type, quantity=saved.quantity)
+                credits = self.costs.cost(function.operation_type, saved.quantity)
                 if self.budget is not None:
                     self.budget.spend(credits)
                 if credits:

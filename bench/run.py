@@ -2,6 +2,7 @@
 
     make bench                                  # all of them
     .venv/bin/python bench/run.py scale         # only those of bench/scale.py (P2, P3, P4)
+    .venv/bin/python bench/run.py throughput    # P1 and P5 (bench/throughput.py), with real workers
 
 They need PostgreSQL and Redis, like the tests, and use a fresh database, `igny8_bench` unless
 BENCH_DATABASE_URL names another (it is dropped and created again at each start).
@@ -22,7 +23,7 @@ os.environ["DATABASE_URL"] = os.environ.get(
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 # Each module has a main() that sets up its own data and prints its lines.
-MODULES = ("engine_basics", "scale")
+MODULES = ("engine_basics", "scale", "throughput")
 
 
 def fresh_database() -> None:
@@ -57,4 +58,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main([argument for argument in sys.argv[1:] if not argument.startswith("--")])

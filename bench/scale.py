@@ -38,11 +38,14 @@ def main() -> None:
     from celery import current_app
 
     # The run tasks execute in-process and nothing reaches a broker another worker might consume.
-    current_app.conf.task_always_eager = True
-    settings.AI_PROVIDER = "offline"
-    p2_queries_per_item()
-    p3_endpoints()
-    p4_scheduler()
+    eager, provider = current_app.conf.task_always_eager, settings.AI_PROVIDER
+    current_app.conf.task_always_eager, settings.AI_PROVIDER = True, "offline"
+    try:
+        p2_queries_per_item()
+        p3_endpoints()
+        p4_scheduler()
+    finally:
+        current_app.conf.task_always_eager, settings.AI_PROVIDER = eager, provider
 
 
 # Counting ----------------------------------------------------------------------------------------

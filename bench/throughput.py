@@ -5,7 +5,7 @@ P1  whole-run wall time ÷ Σ_stages ⌈calls_s / c⌉ × L, at L = 200 ms, c = 
 P5  10 sites started together on 2 worker processes: wall ÷ the slowest site's wall alone
     (target ≤ 1.5).
 
-    python bench/throughput.py [--p1] [--detail]   # or `make bench`; PostgreSQL and Redis as for the tests
+    python bench/run.py throughput [--p1] [--detail]   # or `make bench`; PostgreSQL and Redis as for the tests
 """
 
 import math
@@ -18,11 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/igny8_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 LATENCY = 0.2
 CONCURRENCY = 8
@@ -81,12 +76,6 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
 
 
 def main() -> None:
-    from bench.run import ensure_database
-
-    ensure_database()
-    import django
-
-    django.setup()
     import redis
     from django.conf import settings
     from django.core.management import call_command
@@ -97,8 +86,7 @@ def main() -> None:
     from tests.factories import make_account, make_keywords
     from tests.waiting import wait_for
 
-    call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)  # each benchmark starts from an empty database
+    call_command("flush", interactive=False, verbosity=0)  # after the other modules' data
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
 
     def new_site(keywords: int, offset: int = 0):
@@ -190,6 +178,3 @@ def main() -> None:
         finally:
             stop_workers(workers)
 
-
-if __name__ == "__main__":
-    main()

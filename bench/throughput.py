@@ -5,7 +5,7 @@ P1  whole-run wall time ÷ Σ_stages ⌈calls_s / c⌉ × L, at L = 200 ms, c = 
 P5  10 sites started together on 2 worker processes: wall ÷ the slowest site's wall alone
     (target ≤ 1.5).
 
-    python bench/run.py throughput [--p1] [--detail]   # or `make bench`; PostgreSQL and Redis as for the tests
+    python bench/run.py throughput [--p1] [--detail]   # or `make bench`; PostgreSQL and Redis as for tests
 """
 
 import math
@@ -180,4 +180,3 @@ def main() -> None:
             )
         finally:
             stop_workers(workers)
-

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from igny8.celery import app
 from tests.factories import SMALL_RUN_KEYWORDS
+from tests.processes import database_url_for_processes
 
 pytestmark = [pytest.mark.deploy, pytest.mark.integration]
 
@@ -112,14 +113,10 @@ class Http:
 
 
 def production_env(openai_server, directory: Path) -> dict:
-    database = settings.DATABASES["default"]
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "IGNY8_TEST"))}
     env.update(
         DJANGO_SETTINGS_MODULE="igny8.settings",
-        DATABASE_URL=(
-            f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}"
-            f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        ),
+        DATABASE_URL=database_url_for_processes(),
         REDIS_URL=os.environ["REDIS_URL"],
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],

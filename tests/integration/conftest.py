@@ -12,6 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from tests.processes import database_url_for_processes
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,14 +98,10 @@ class Worker:
 
 
 def worker_env(openai_server) -> dict:
-    database = settings.DATABASES["default"]
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="tests.settings",
-        DATABASE_URL=(
-            f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}"
-            f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        ),
+        DATABASE_URL=database_url_for_processes(),
         AI_PROVIDER="openai",
         OPENAI_API_KEY="test-key",
         OPENAI_BASE_URL=openai_server.base_url,

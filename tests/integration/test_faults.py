@@ -40,6 +40,7 @@ from tests.automation.conftest import TOPIC_KEYWORDS
 from tests.conftest import client_for
 from tests.factories import make_account, make_keywords
 from tests.integration.conftest import ROOT
+from tests.processes import database_url_for_processes
 from tests.threads import at_once
 from writer.models import Content, Image, Task
 
@@ -634,12 +635,7 @@ def test_database_connections_dropped_under_a_worker_lose_and_double_nothing(
 ):
     fake_openai.configure(latency_ms=40)
     name = f"igny8-fault-worker-{os.getpid()}"
-    database = settings.DATABASES["default"]
-    url = (
-        f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}"
-        f"@{database['HOST']}:{database['PORT']}/{database['NAME']}?application_name={name}"
-    )
-    start_worker(DATABASE_URL=url, **FAST_RECOVERY)
+    start_worker(DATABASE_URL=database_url_for_processes(application_name=name), **FAST_RECOVERY)
     account, site, client = fault_site()
     run = start_run(client, site)
     dropped = 0

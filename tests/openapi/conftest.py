@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from automation.services import start_automation
 from planner.services import keywords_create_many
 from tests.factories import PASSWORD, make_account
+from tests.processes import database_url_for_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,14 +34,10 @@ def _free_port() -> int:
 
 
 def _server_env() -> dict:
-    database = settings.DATABASES["default"]
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="tests.settings",
-        DATABASE_URL=(
-            f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}"
-            f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        ),
+        DATABASE_URL=database_url_for_processes(),
         # No idle connection may hold the tables that each test truncates.
         DB_CONN_MAX_AGE="0",
         AI_PROVIDER="offline",

@@ -6,6 +6,7 @@ engine runs the save step inside the transaction that also charges for the call,
 the call that are still eligible, locked; so a repeated call writes and charges nothing.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,17 +226,8 @@ def _save_content(tasks, answer, *, site, options):
     article = specs.read_article(answer.data)
     writer_services.content_create_for_task(
         task=tasks[0],
-        article=writer_services.ArticleFields(
-            title=article.title,
-            content_html=article.content_html,
-            word_count=article.word_count,
-            meta_title=article.meta_title,
-            meta_description=article.meta_description,
-            primary_keyword=article.primary_keyword,
-            secondary_keywords=article.secondary_keywords,
-            tags=article.tags,
-            categories=article.categories,
-        ),
+        # The spec's reading of the answer has the fields the writer stores, by the same names.
+        article=writer_services.ArticleFields(**dataclasses.asdict(article)),
     )
     return Saved(quantity=article.word_count, created=1, details={"words": article.word_count})
 

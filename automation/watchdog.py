@@ -60,7 +60,6 @@ def _last_requeues(run_pks) -> dict[int, object]:
 def stale_runs() -> list[tuple[AutomationRun, str]]:
     """Running runs to hand to a new worker, each with the reason."""
     now = timezone.now()
-    stale_before = now - timezone.timedelta(seconds=settings.AUTOMATION_STALE_SECONDS)
     queue_stale_before = now - timezone.timedelta(seconds=settings.AUTOMATION_QUEUE_STALE_SECONDS)
     runs = list(AutomationRun.objects.without_live_executor(now=now))
     requeued = _last_requeues([run.pk for run in runs])
@@ -69,8 +68,8 @@ def stale_runs() -> list[tuple[AutomationRun, str]]:
     for run in runs:
         enqueued_at = max(t for t in (run.started_at, run.resumed_at, requeued.get(run.pk)) if t)
         if run.heartbeat_at is not None and run.heartbeat_at >= enqueued_at:
-            if run.heartbeat_at < stale_before:
-                found.append((run, "No heartbeat from the executor; handing the run to a new worker."))
+            # Claimed since its last enqueue, and (by without_live_executor) silent for too long.
+            found.append((run, "No heartbeat from the executor; handing the run to a new worker."))
             continue
         if enqueued_at >= queue_stale_before:
             continue

@@ -69,28 +69,9 @@ def parse_ids(payload: dict, *, max_items: int) -> list[int]:
     return ids
 
 
-@dataclass
-class Prepared:
-    function: AIFunction
-    items: list
-    options: dict
-    estimate: int
-    costs: CreditCostTable  # read once: the calls of this run_function price themselves from it
-
-
-def prepare(name: str, payload: dict, *, account: Account, site: Site) -> Prepared:
-    """Validate a call before any AI work: ids, options and credits (InsufficientCredits with the numbers)."""
-    function = get_function(name)
-    ids = parse_ids(payload, max_items=function.max_items)
-    options = function.clean_options(payload)
-    items = function.load(site=site, ids=ids)
-    costs = credit_cost_table(operation_types=[function.operation_type])
-    estimate = costs.cost(function.operation_type, function.quantity(items, options))
-    credits_check(account=account, required=estimate)
-    return Prepared(function=function, items=items, options=options, estimate=estimate, costs=costs)
-
-
 class _Prices:
+    """Model prices, each read once (thread-safe enough: a race reads the same row twice)."""
+
     def __init__(self):
         self._cache: dict[str, ModelPrice | None] = {}
 
@@ -103,17 +84,56 @@ class _Prices:
         )
 
 
+@dataclass
+class Pricing:
+    """Credit costs and model prices, read once and shared by the calls that use it.
+
+    A run's stage prices all its batches with one Pricing: the tables as they were when it began.
+    """
+
+    costs: CreditCostTable
+    prices: _Prices = field(default_factory=_Prices)
+
+    @classmethod
+    def read(cls, function_name: str) -> "Pricing":
+        operation_type = get_function(function_name).operation_type
+        return cls(costs=credit_cost_table(operation_types=[operation_type]))
+
+
+@dataclass
+class Prepared:
+    function: AIFunction
+    items: list
+    options: dict
+    estimate: int
+    pricing: Pricing
+
+
+def prepare(
+    name: str, payload: dict, *, account: Account, site: Site, pricing: Pricing | None = None
+) -> Prepared:
+    """Validate a call before any AI work: ids, options and credits (InsufficientCredits with the numbers)."""
+    function = get_function(name)
+    ids = parse_ids(payload, max_items=function.max_items)
+    options = function.clean_options(payload)
+    items = function.load(site=site, ids=ids)
+    pricing = pricing or Pricing.read(name)
+    estimate = pricing.costs.cost(function.operation_type, function.quantity(items, options))
+    credits_check(account=account, required=estimate)
+    return Prepared(function=function, items=items, options=options, estimate=estimate, pricing=pricing)
+
+
 class Budget(Protocol):
-    """A cap on what a group of calls may spend (a run's `max_credits_per_run`)."""
+    """A cap on what a group of calls may spend (a run's `max_credits_per_run`).
+
+    The real cost is counted by the caller's guard, inside each call's commit.
+    """
 
     def reserve(self, credits: int) -> bool:
         """Before a call: hold its estimated cost; False when that would pass the cap (no call is made)."""
 
     def release(self, credits: int) -> None:
-        """After a call: drop its hold (its real cost is charged through `spend`, or nothing)."""
-
-    def spend(self, credits: int) -> None:
-        """Inside the call's commit: count its real cost; raises BudgetExhausted to refuse the commit."""
+        """After a call: drop its hold (its real cost is counted by the guard, or nothing)."""
 
 
 class BudgetExhausted(Exception):
@@ -128,9 +148,10 @@ def run_function(
     site: Site,
     automation_run_id: str = "",
     stage: int | None = None,
-    guard: Callable[[], None] | None = None,
+    guard: Callable[[int], None] | None = None,
     budget: Budget | None = None,
     call_slots: threading.Semaphore | None = None,
+    pricing: Pricing | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     celery_task_id: str = "",
 ) -> FunctionResult:
@@ -138,13 +159,16 @@ def run_function(
 
     Provider calls run concurrently (AI_CONCURRENCY threads; `call_slots`, when given, bounds the
     calls in flight across several run_function calls) and outside any transaction. Each call's
-    outputs, status changes, credit deduction and success log commit in one transaction, after
-    `guard()` (which may raise to refuse the commit). A call that fails writes a failed log and
-    changes and charges nothing; so does one that `budget` refuses. Raises ValidationFailed and
-    InsufficientCredits before any call; InsufficientCredits mid-way stops the remaining calls and
-    is raised after logging.
+    outputs, status changes, credit deduction and success log commit in one transaction, with
+    `guard(credits)` last before the charge: it may raise to refuse the commit (BudgetExhausted when
+    the call's real cost would pass the caller's cap). Taking the caller's shared locks last keeps
+    concurrent commits from waiting on each other's item work. A call that fails writes a failed
+    log and changes and charges nothing; so does one that `budget` refuses before it is made.
+    Raises ValidationFailed and InsufficientCredits before any call; InsufficientCredits mid-way
+    stops the remaining calls and is raised after logging. `pricing`, when given, prices the calls
+    (a run's stage shares one); without it the tables are read now.
     """
-    prepared = prepare(name, payload, account=account, site=site)
+    prepared = prepare(name, payload, account=account, site=site, pricing=pricing)
     provider = get_provider()
     runner = _Runner(
         function=prepared.function,
@@ -164,7 +188,8 @@ def run_function(
             "stage": stage,
             "celery_task_id": celery_task_id,
         },
-        costs=prepared.costs,
+        costs=prepared.pricing.costs,
+        prices=prepared.pricing.prices,
         result=FunctionResult(function=name, requested=len(prepared.items)),
     )
     units = prepared.function.units(prepared.items, site=site, options=prepared.options)
@@ -192,13 +217,13 @@ class _Runner:
     site: Site
     provider: object
     model: str
-    guard: Callable[[], None] | None
+    guard: Callable[[int], None] | None
     budget: Budget | None
     call_slots: threading.Semaphore | None
     log_fields: dict
     costs: CreditCostTable
+    prices: _Prices
     result: FunctionResult
-    prices: _Prices = field(default_factory=_Prices)
 
     def call(self, unit: Unit) -> tuple:
         """In a pool thread: the provider call (no database work). Returns what `finish` takes."""
@@ -254,8 +279,6 @@ class _Runner:
         model = getattr(answer, "model", "")
         try:
             with transaction.atomic():
-                if self.guard is not None:
-                    self.guard()
                 # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
                 rows = list(
                     function.eligible(site=site)
@@ -270,8 +293,20 @@ class _Runner:
                 images = int(isinstance(answer, GeneratedImage))
                 cost_usd = self.prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=images)
                 credits = self.costs.cost(function.operation_type, saved.quantity)
-                if self.budget is not None:
-                    self.budget.spend(credits)
+                AITaskLog.objects.create(
+                    **self.log_fields,
+                    status=AITaskLog.Status.SUCCESS,
+                    model=model,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    cost_usd=cost_usd,
+                    credits_used=credits,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    items=unit.ids,
+                )
+                # Last: the run's row and the account's row are shared by every concurrent commit.
+                if self.guard is not None:
+                    self.guard(credits)
                 if credits:
                     credits_deduct(
                         account=self.log_fields["account"],
@@ -285,17 +320,6 @@ class _Runner:
                             model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost_usd
                         ),
                     )
-                AITaskLog.objects.create(
-                    **self.log_fields,
-                    status=AITaskLog.Status.SUCCESS,
-                    model=model,
-                    tokens_in=tokens_in,
-                    tokens_out=tokens_out,
-                    cost_usd=cost_usd,
-                    credits_used=credits,
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                    items=unit.ids,
-                )
         except AIError as error:
             self.fail(unit, str(error), started, answer=answer)
             return

@@ -89,7 +89,7 @@ class OpenAIProvider:
             content = response.choices[0].message.content if response.choices else None
             try:
                 answer = json.loads(content or "")
-                jsonschema.validate(answer, spec.schema)
+                spec.validator.validate(answer)
             except (json.JSONDecodeError, jsonschema.ValidationError) as error:
                 logger.warning("%s: malformed answer (attempt %d): %s", spec.name, attempt + 1, error)
                 last_error = error
@@ -147,7 +147,7 @@ class OfflineProvider:
     def complete_json(self, *, spec: FunctionSpec, data: dict, model: str) -> Completion:
         started = time.monotonic()
         answer = spec.offline_answer(data)
-        jsonschema.validate(answer, spec.schema)
+        spec.validator.validate(answer)
         logger.debug("offline %s answered in %.3fs", spec.name, time.monotonic() - started)
         if spec.name == "auto_cluster":  # the task log tells which clustering ran
             return Completion(data=answer, model=f"offline-{clustering.clustering_method_name()}")

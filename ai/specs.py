@@ -7,6 +7,9 @@ model's answer, and gives the offline answer for the same input. Saving lives in
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+
+import jsonschema
 
 from ai import offline
 from ai.errors import AIError
@@ -49,6 +52,11 @@ class FunctionSpec:
     @property
     def is_image(self) -> bool:
         return self.schema is None
+
+    @cached_property
+    def validator(self) -> jsonschema.protocols.Validator:
+        """The answer schema's validator, built once: checking the schema itself on every answer costs."""
+        return jsonschema.validators.validator_for(self.schema)(self.schema)
 
     def prompt(self, data: dict) -> str:
         rendered = json.dumps(data, indent=1, ensure_ascii=False)

@@ -15,7 +15,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F
 from django.utils import timezone
 
-from ai.engine import BudgetExhausted
+from ai.engine import BudgetExhausted, Pricing
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, enqueue
 from automation.errors import Fenced
 from automation.locks import lock_extend, lock_release
@@ -31,7 +31,10 @@ logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
 PREFETCH = 100  # pending rows read at a time
 ARRANGED_PAGE = 1000  # rows read at a time by a stage that reorders them (stage 1 groups alike keywords)
-PROGRESS_SECONDS = 0.5  # how often the run's result and in-flight items are written while a stage works
+PROGRESS_SECONDS = 0.5
+# Batches a stage keeps in flight beyond its AI_CONCURRENCY calls: those preparing or committing
+# while the others wait on the provider. Each holds a database connection.
+COMMITS_BESIDE_CALLS = 2  # how often the run's result and in-flight items are written while a stage works
 
 
 class StageFailed(Exception):
@@ -160,13 +163,23 @@ class RunExecutor:
 
     # Ownership and control ---------------------------------------------------------------------
 
-    def guard(self) -> None:
-        """Inside an item's transaction: refuse the commit unless this executor still owns an active run."""
-        owned = AutomationRun.objects.select_for_update().filter(
+    def guard(self, credits: int = 0) -> None:
+        """Inside an item's transaction: refuse the commit unless this executor still owns an active run.
+
+        One UPDATE locks the run's row (as a pause, cancel or takeover does) and counts the item's
+        credits against the run, refusing with BudgetExhausted those that would pass its cap.
+        """
+        owned = AutomationRun.objects.filter(
             pk=self.run.pk, fencing_token=self.token, status__in=ACTIVE_STATUSES
         )
-        if not list(owned.values_list("pk", flat=True)):
+        within_cap = owned
+        if credits and self.budget.cap is not None:
+            within_cap = owned.filter(total_credits_used__lte=self.budget.cap - credits)
+        if not within_cap.update(total_credits_used=F("total_credits_used") + credits):
+            if within_cap is not owned and owned.exists():
+                raise BudgetExhausted()
             raise Fenced()
+        self.budget.spent_more(credits)
 
     def check_control(self, before_stop: Callable[[], None] | None = None) -> None:
         """Between batches: go on while running; raise Stop when paused or cancelled, Fenced when replaced.
@@ -241,7 +254,7 @@ class RunExecutor:
         try:
             self.check_control()
             config = config_get_or_create(site=self.site)
-            self.budget = RunBudget(run=self.run, token=self.token, cap=config.max_credits_per_run)
+            self.budget = RunBudget(spent=self.run.total_credits_used, cap=config.max_credits_per_run)
             if self.run.current_stage == 1 and self.run.stage_1_result is None:
                 self.log.info(f"Executor started (token {self.token}).", event="executor_start")
             else:
@@ -393,8 +406,10 @@ class RunExecutor:
         """How many batches of `stage` may be in flight at once.
 
         With no delay between batches, an AI stage keeps up to AI_CONCURRENCY calls in flight across
-        consecutive batches (each batch still commits item by item). A delay, a local stage or the
-        embedded SQLite database (one writer at a time) means one batch at a time.
+        consecutive batches (each batch still commits item by item), and a few batches more, so that
+        a batch committing its answer does not hold a call slot: the next call goes out meanwhile.
+        A delay, a local stage or the embedded SQLite database (one writer at a time) means one batch
+        at a time.
         """
         if (
             config.within_stage_delay
@@ -403,7 +418,7 @@ class RunExecutor:
             or connection.in_atomic_block  # other threads could not see the caller's uncommitted rows
         ):
             return 1
-        return max(1, settings.AI_CONCURRENCY)
+        return max(1, settings.AI_CONCURRENCY) + COMMITS_BESIDE_CALLS
 
     def run_batches(
         self, stage: Stage, config: AutomationConfig, result: dict, *, total: int, elapsed
@@ -416,6 +431,7 @@ class RunExecutor:
         cap, size, options = stage.cap(config), stage.batch_size(config), stage.options(config)
         in_flight_limit = self.batches_in_flight(stage, config)
         call_slots = threading.BoundedSemaphore(max(1, settings.AI_CONCURRENCY))
+        pricing = Pricing.read(stage.function_name) if stage.function_name else None
         state = _StageState()
         queue = _PendingQueue(
             stage,
@@ -528,6 +544,7 @@ class RunExecutor:
                         guard=self.guard,
                         budget=self.budget,
                         call_slots=call_slots,
+                        pricing=pricing,
                     )
                     if in_flight_limit == 1:
                         in_flight[_run_here(stage.process, job)] = batch
@@ -678,13 +695,12 @@ class RunBudget:
     """What the run has spent, counted in the transaction of each charge, and its cap as a promise.
 
     A call starts only when its estimate fits what is left under `max_credits_per_run`; its commit
-    adds the real cost to the run's `total_credits_used` with a conditional UPDATE that refuses to
-    pass the cap, so a run never spends more than its cap, whatever runs concurrently.
+    adds the real cost to the run's `total_credits_used` with the guard's conditional UPDATE, which
+    refuses to pass the cap, so a run never spends more than its cap, whatever runs concurrently.
     """
 
-    def __init__(self, *, run: AutomationRun, token: int, cap: int | None):
-        self.run_pk, self.token, self.cap = run.pk, token, cap
-        self.spent, self.reserved = run.total_credits_used, 0
+    def __init__(self, *, spent: int, cap: int | None):
+        self.cap, self.spent, self.reserved = cap, spent, 0
         self.lock = threading.Lock()
 
     @property
@@ -702,13 +718,7 @@ class RunBudget:
         with self.lock:
             self.reserved -= credits
 
-    def spend(self, credits: int) -> None:
-        if not credits:
-            return
-        runs = AutomationRun.objects.filter(pk=self.run_pk, fencing_token=self.token)
-        if self.cap is not None:
-            runs = runs.filter(total_credits_used__lte=self.cap - credits)
-        if not runs.update(total_credits_used=F("total_credits_used") + credits):
-            raise BudgetExhausted()
+    def spent_more(self, credits: int) -> None:
+        """The run's guard counted `credits` in the database."""
         with self.lock:
             self.spent += credits

@@ -14,7 +14,7 @@ from django.db import models, transaction
 from django.db.models import Count, FloatField, QuerySet, Sum
 from django.db.models.functions import Cast, Ceil
 
-from ai.engine import Budget, FunctionResult, keywords_in_similarity_order, run_function
+from ai.engine import Budget, FunctionResult, Pricing, keywords_in_similarity_order, run_function
 from ai.functions import get_function
 from automation.models import AutomationConfig
 from billing.selectors import CreditCostTable
@@ -45,9 +45,12 @@ class Batch:
     options: dict
     run_id: str
     stage: int
-    guard: Callable[[], None]  # raises inside the batch's transaction when the executor lost the run
+    # Inside the batch's transaction: guard(credits) raises when the executor lost the run, or when
+    # the credits would pass the run's cap; otherwise it counts them against the run.
+    guard: Callable[[int], None]
     budget: Budget | None = None  # what the run may still spend
     call_slots: threading.Semaphore | None = None  # AI calls in flight, shared by the stage's batches
+    pricing: Pricing | None = None  # credit costs and model prices, read once for the stage
 
 
 def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], FunctionResult]:
@@ -55,7 +58,7 @@ def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], Func
 
     def process(batch: Batch) -> FunctionResult:
         with transaction.atomic():
-            batch.guard()
+            batch.guard(0)
             done = service(site=batch.site, ids=batch.ids)
         return FunctionResult(function=name, requested=len(batch.ids), processed=done, created=done)
 
@@ -74,6 +77,7 @@ def ai_step(function_name: str) -> Callable[[Batch], FunctionResult]:
             guard=batch.guard,
             budget=batch.budget,
             call_slots=batch.call_slots,
+            pricing=batch.pricing,
         )
 
     return process

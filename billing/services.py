@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from billing.errors import InsufficientCredits
@@ -37,7 +37,6 @@ def credits_check(*, account: Account, required: int) -> None:
         raise InsufficientCredits(required=required, available=available)
 
 
-@transaction.atomic
 def credits_deduct(
     *,
     account: Account,
@@ -57,39 +56,58 @@ def credits_deduct(
     """
     if amount < 0:
         raise ValueError("amount must not be negative")
-    updated = Account.objects.filter(pk=account.pk, credits__gte=amount).update(credits=F("credits") - amount)
-    # The UPDATE holds the account row lock until commit, so this read is our own post-update balance.
-    balance = credits_balance(account_id=account.pk)
-    if not updated:
-        raise InsufficientCredits(required=amount, available=balance)
-    ledger = CreditTransaction.objects.create(
-        account_id=account.pk,
-        site=site,
-        transaction_type=TransactionType.DEDUCTION,
-        amount=-amount,
-        balance_after=balance,
-        operation_type=operation_type,
-        description=description,
-        reference_id=reference_id,
-        automation_run_id=automation_run_id,
-        stage=stage,
-    )
-    usage = usage or Usage()
-    CreditUsageLog.objects.create(
-        account_id=account.pk,
-        site=site,
-        transaction=ledger,
-        operation_type=operation_type,
-        credits_used=amount,
-        cost_usd=usage.cost_usd,
-        model_used=usage.model,
-        tokens_in=usage.tokens_in,
-        tokens_out=usage.tokens_out,
-        automation_run_id=automation_run_id,
-        stage=stage,
-    )
+    # No savepoint: an AI call's commit calls this while it holds the run's row lock, and each
+    # round trip there delays every other commit of the run. The refusal is raised outside the
+    # block, so a caller that catches it keeps a usable transaction.
+    with transaction.atomic(savepoint=False):
+        balance = _credits_take(account_id=account.pk, amount=amount)
+        if balance is not None:
+            ledger = CreditTransaction.objects.create(
+                account_id=account.pk,
+                site=site,
+                transaction_type=TransactionType.DEDUCTION,
+                amount=-amount,
+                balance_after=balance,
+                operation_type=operation_type,
+                description=description,
+                reference_id=reference_id,
+                automation_run_id=automation_run_id,
+                stage=stage,
+            )
+            usage = usage or Usage()
+            CreditUsageLog.objects.create(
+                account_id=account.pk,
+                site=site,
+                transaction=ledger,
+                operation_type=operation_type,
+                credits_used=amount,
+                cost_usd=usage.cost_usd,
+                model_used=usage.model,
+                tokens_in=usage.tokens_in,
+                tokens_out=usage.tokens_out,
+                automation_run_id=automation_run_id,
+                stage=stage,
+            )
+    if balance is None:
+        raise InsufficientCredits(required=amount, available=credits_balance(account_id=account.pk))
     account.credits = balance
     return ledger
+
+
+def _credits_take(*, account_id: int, amount: int) -> int | None:
+    """The balance after taking `amount`, or None when the account holds less: one statement.
+
+    The ORM's update() cannot return the new value, and reading it back would be a second round
+    trip under the account's row lock.
+    """
+    table = connection.ops.quote_name(Account._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET credits = credits - %s WHERE id = %s AND credits >= %s RETURNING credits",
+            [amount, account_id, amount],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 @transaction.atomic

@@ -172,6 +172,9 @@ class FakeOpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, the body waits for
+            # the client's delayed ACK (about 40 ms on Linux), a delay no real provider adds.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass

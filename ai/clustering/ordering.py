@@ -5,7 +5,6 @@ calls and each call invents its own cluster for it. Grouping first, then packing
 batches, puts a topic's keywords in front of the model together.
 """
 
-import importlib.util
 from collections.abc import Sequence
 
 from ai.clustering import lexical, semantic
@@ -17,8 +16,6 @@ VECTOR_THRESHOLD = 0.30
 
 def _groups(texts: Sequence[str], vectors: Sequence[Sequence[float]] | None) -> list[list[int]]:
     texts = list(texts)
-    if vectors is not None and importlib.util.find_spec("numpy") is None:
-        vectors = None  # grouping vectors needs numpy (the semantic extra); words still group them
     if vectors is not None:
         if len(vectors) != len(texts):
             raise ValueError(f"{len(vectors)} vectors for {len(texts)} keywords.")

@@ -11,6 +11,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy
+
 from ai.clustering import lexical
 from ai.clustering.agglomerative import average_linkage
 
@@ -39,7 +41,7 @@ def model_files() -> tuple[Path, Path] | None:
 
 def is_available() -> bool:
     return model_files() is not None and all(
-        importlib.util.find_spec(name) for name in ("numpy", "onnxruntime", "tokenizers")
+        importlib.util.find_spec(name) for name in ("onnxruntime", "tokenizers")
     )
 
 
@@ -63,8 +65,6 @@ class Encoder:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
     def encode(self, texts: list[str]):
-        import numpy
-
         chunks = []
         for start in range(0, len(texts), BATCH):
             encodings = self.tokenizer.encode_batch(list(texts[start : start + BATCH]))
@@ -93,8 +93,6 @@ def embed(texts: list[str]) -> list[list[float]]:
 
 def similarity_table(vectors) -> dict[tuple[int, int], float]:
     """Cosine similarity of every pair of unit vectors, as the sparse table average linkage reads."""
-    import numpy
-
     matrix = numpy.asarray(vectors, dtype=numpy.float32)
     if len(matrix) == 0:
         return {}

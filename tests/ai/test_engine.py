@@ -3,9 +3,11 @@
 import math
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ai.clustering import clustering_method_name
-from ai.engine import run_function
+from ai.engine import Pricing, run_function
 from ai.models import AITaskLog
 from ai.providers import provider_reset
 from billing.errors import InsufficientCredits
@@ -278,3 +280,41 @@ def test_every_function_runs_on_the_offline_provider(tenant_with_keywords):
         ("generate_images", "offline"),
     }
     assert len(deductions(account)) == 6
+
+
+@pytest.mark.usefixtures("offline")
+def test_the_guard_comes_after_the_items_writes_and_only_the_charge_follows_it(tenant_with_keywords):
+    """Concurrent commits of a run share its row and its account's row: those locks are taken last."""
+    account, site, keywords = tenant_with_keywords
+    guarded = []
+
+    def guard(credits: int) -> None:
+        guarded.append((credits, len(connection.queries)))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = cluster_all(account, site, keywords, guard=guard)
+    ((credits, before_guard),) = guarded
+    assert credits == result.credits_used == 2
+    written_before = " ".join(query["sql"] for query in queries.captured_queries[:before_guard])
+    assert 'UPDATE "planner_keyword"' in written_before and 'INSERT INTO "ai_aitasklog"' in written_before
+    after_guard = [query["sql"].split(" (")[0] for query in queries.captured_queries[before_guard:]]
+    # (Inside the test's own transaction, the commit is the release of a savepoint.)
+    assert [sql.split('"')[1] for sql in after_guard if not sql.startswith("RELEASE SAVEPOINT")] == [
+        "tenancy_account",
+        "billing_credittransaction",
+        "billing_creditusagelog",
+    ]
+
+
+@pytest.mark.usefixtures("offline")
+def test_calls_priced_by_one_pricing_read_the_price_tables_once(tenant_with_keywords):
+    account, site, keywords = tenant_with_keywords
+    cluster_all(account, site, keywords)
+    first, second = Cluster.objects.filter(site=site)[:2]
+    pricing = Pricing.read("generate_ideas")
+    run_function("generate_ideas", {"ids": [first.pk]}, account=account, site=site, pricing=pricing)
+    with CaptureQueriesContext(connection) as queries:
+        run_function("generate_ideas", {"ids": [second.pk]}, account=account, site=site, pricing=pricing)
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "billing_creditcostconfig" not in read and "ai_modelprice" not in read
+    assert ContentIdea.objects.filter(keyword_cluster__in=[first, second]).count() == 6

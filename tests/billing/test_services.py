@@ -2,6 +2,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction, CreditUsageLog
@@ -92,3 +93,15 @@ def test_grant_refuses_non_positive_amounts():
 
     with pytest.raises(ValidationFailed):
         credits_grant(account=account, amount=0)
+
+
+@pytest.mark.django_db
+def test_a_deduction_inside_a_transaction_is_three_statements_and_no_savepoint():
+    """An AI call's commit charges while it holds its run's row: each round trip there delays the others."""
+    account = make_account(credits=10).account
+    with CaptureQueriesContext(connection) as queries:
+        credits_deduct(account=account, amount=4, operation_type="clustering")
+    statements = [query["sql"].split(" (")[0] for query in queries.captured_queries]
+    assert [sql.split()[0] for sql in statements] == ["UPDATE", "INSERT", "INSERT"]
+    assert "RETURNING" in queries.captured_queries[0]["sql"]
+    assert Account.objects.get(pk=account.pk).credits == 6

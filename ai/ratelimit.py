@@ -19,6 +19,9 @@ from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateL
 
 logger = logging.getLogger(__name__)
 LONGEST_WAIT_SECONDS = 1.0  # re-check at least this often while waiting for a window or a cooldown
+# How stale a process's view of the shared cooldown may be: a read per request would cost a cache
+# round trip on every AI call; another worker's 429 reaches this one within this time.
+COOLDOWN_READ_SECONDS = 0.25
 
 
 def provider_key(*, base_url: str | None, api_key: str) -> str:
@@ -51,6 +54,7 @@ class ProviderRateLimit:
         self.token_limiter = SlidingWindowCounterRateLimiter(storage) if tpm else None
         self.requests = RateLimitItemPerSecond(rpm, window_seconds, namespace="ai-requests") if rpm else None
         self.tokens = RateLimitItemPerSecond(tpm, window_seconds, namespace="ai-tokens") if tpm else None
+        self._cooldown_until, self._cooldown_read_at = 0.0, -math.inf
 
     @property
     def cooldown_key(self) -> str:
@@ -72,13 +76,22 @@ class ProviderRateLimit:
     def slow_down(self, seconds: float) -> None:
         """The provider answered 429: every caller of this key waits `seconds` from now."""
         until = time.time() + seconds
+        self._cooldown_until = max(self._cooldown_until, until)
         if (cache.get(self.cooldown_key) or 0) < until:
             cache.set(self.cooldown_key, until, timeout=math.ceil(seconds) + 1)
             logger.warning("AI provider rate limit reached; all callers of this key wait %.1fs", seconds)
 
     def wait_for_cooldown(self) -> None:
-        while (remaining := (cache.get(self.cooldown_key) or 0) - time.time()) > 0:
+        while (remaining := self.cooldown_until() - time.time()) > 0:
             time.sleep(min(remaining, LONGEST_WAIT_SECONDS))
+
+    def cooldown_until(self) -> float:
+        """When the key's shared cooldown ends (0: none), as read at most COOLDOWN_READ_SECONDS ago."""
+        now = time.monotonic()
+        if now - self._cooldown_read_at >= COOLDOWN_READ_SECONDS:
+            self._cooldown_until = max(self._cooldown_until, cache.get(self.cooldown_key) or 0)
+            self._cooldown_read_at = now
+        return self._cooldown_until
 
     def _take(self, limiter, item, cost: int) -> None:
         while not limiter.hit(item, self.key, cost=cost):

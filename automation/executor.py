@@ -31,10 +31,7 @@ logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
 PREFETCH = 100  # pending rows read at a time
 ARRANGED_PAGE = 1000  # rows read at a time by a stage that reorders them (stage 1 groups alike keywords)
-PROGRESS_SECONDS = 0.5
-# Batches a stage keeps in flight beyond its AI_CONCURRENCY calls: those preparing or committing
-# while the others wait on the provider. Each holds a database connection.
-COMMITS_BESIDE_CALLS = 2  # how often the run's result and in-flight items are written while a stage works
+PROGRESS_SECONDS = 0.5  # how often the run's result and in-flight items are written while a stage works
 
 
 class StageFailed(Exception):
@@ -145,6 +142,7 @@ def execute_run(*, run_pk: int) -> str:
     try:
         return executor.execute()
     finally:
+        executor.batch_pool.close()
         if heartbeat:
             heartbeat.stop()
         # Whatever ended this executor, a run it still owns that is no longer running is claimable.
@@ -160,6 +158,7 @@ class RunExecutor:
         self.log = AutomationLogger(run)
         self.budget: RunBudget
         self.started = time.monotonic()
+        self.batch_pool = _BatchPool()
 
     # Ownership and control ---------------------------------------------------------------------
 
@@ -406,10 +405,10 @@ class RunExecutor:
         """How many batches of `stage` may be in flight at once.
 
         With no delay between batches, an AI stage keeps up to AI_CONCURRENCY calls in flight across
-        consecutive batches (each batch still commits item by item), and a few batches more, so that
-        a batch committing its answer does not hold a call slot: the next call goes out meanwhile.
-        A delay, a local stage or the embedded SQLite database (one writer at a time) means one batch
-        at a time.
+        consecutive batches (each batch still commits item by item), and a quarter as many batches
+        more, which prepare or commit meanwhile: a batch saving its answer holds no call slot, so
+        the next call goes out at once. A delay, a local stage or the embedded SQLite database (one
+        writer at a time) means one batch at a time.
         """
         if (
             config.within_stage_delay
@@ -418,7 +417,8 @@ class RunExecutor:
             or connection.in_atomic_block  # other threads could not see the caller's uncommitted rows
         ):
             return 1
-        return max(1, settings.AI_CONCURRENCY) + COMMITS_BESIDE_CALLS
+        calls = max(1, settings.AI_CONCURRENCY)
+        return calls + max(1, calls // 4)
 
     def run_batches(
         self, stage: Stage, config: AutomationConfig, result: dict, *, total: int, elapsed
@@ -440,7 +440,6 @@ class RunExecutor:
             prefetch=ARRANGED_PAGE if stage.arrange else max(PREFETCH, (size or 0) * in_flight_limit * 2),
         )
         in_flight: dict[Future, list] = {}
-        pool_threads: set[int] = set()
         progress = _Every(PROGRESS_SECONDS)
 
         def show_in_flight(*, now: bool = False) -> None:
@@ -519,45 +518,40 @@ class RunExecutor:
                 return None
             return batch or None
 
-        with ThreadPoolExecutor(
-            max_workers=in_flight_limit, thread_name_prefix=f"stage-{stage.number}"
-        ) as pool:
-            try:
-                while True:
-                    self.check_control(before_stop=drain)
-                    self.yield_when_slice_is_used(before_yield=drain)
-                    batch = next_batch()
-                    if batch is None:
-                        if not in_flight:
-                            break
-                        settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
-                        continue
-                    if state.started and config.within_stage_delay:
-                        self.wait(config.within_stage_delay)
-                    state.started = True
-                    job = Batch(
-                        site=self.site,
-                        ids=[row.pk for row in batch],
-                        options=options,
-                        run_id=self.run.run_id,
-                        stage=stage.number,
-                        guard=self.guard,
-                        budget=self.budget,
-                        call_slots=call_slots,
-                        pricing=pricing,
-                    )
-                    if in_flight_limit == 1:
-                        in_flight[_run_here(stage.process, job)] = batch
-                    else:
-                        in_flight[pool.submit(_in_pool_thread, stage.process, job, pool_threads)] = batch
-                    show_in_flight(now=len(in_flight) == 1)
-                    if len(in_flight) >= in_flight_limit:
-                        settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
-            except BaseException:
-                drain_quietly(in_flight)
-                raise
-            finally:
-                _close_pool_connections(pool, pool_threads)
+        try:
+            while True:
+                self.check_control(before_stop=drain)
+                self.yield_when_slice_is_used(before_yield=drain)
+                batch = next_batch()
+                if batch is None:
+                    if not in_flight:
+                        break
+                    settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+                    continue
+                if state.started and config.within_stage_delay:
+                    self.wait(config.within_stage_delay)
+                state.started = True
+                job = Batch(
+                    site=self.site,
+                    ids=[row.pk for row in batch],
+                    options=options,
+                    run_id=self.run.run_id,
+                    stage=stage.number,
+                    guard=self.guard,
+                    budget=self.budget,
+                    call_slots=call_slots,
+                    pricing=pricing,
+                )
+                if in_flight_limit == 1:
+                    in_flight[_run_here(stage.process, job)] = batch
+                else:
+                    in_flight[self.batch_pool.submit(stage.process, job, size=in_flight_limit)] = batch
+                show_in_flight(now=len(in_flight) == 1)
+                if len(in_flight) >= in_flight_limit:
+                    settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+        except BaseException:
+            drain_quietly(in_flight)
+            raise
         if state.started and not state.succeeded:
             raise StageFailed(
                 f"Stage {stage.number} ({stage.name}) failed: no batch succeeded; {state.last_error}"
@@ -661,28 +655,45 @@ def _run_here(process, job: Batch) -> Future:
     return future
 
 
-def _in_pool_thread(process, job: Batch, threads: set[int]):
-    """Run a batch in a pool thread, which keeps its own database connection for the stage."""
-    threads.add(threading.get_ident())
-    return process(job)
+class _BatchPool:
+    """The run's threads for concurrent batches, kept from stage to stage with their connections.
 
-
-def _close_pool_connections(pool: ThreadPoolExecutor, threads: set[int]) -> None:
-    """Each pool thread that ran a batch closes its own connection (a connection is per thread).
-
-    One task per such thread, all held at a barrier until every thread has taken one, so no
-    thread can take two and leave another's connection open.
+    A pool per stage would open a database connection per thread per stage: a new PostgreSQL
+    backend each time, which costs more than a small stage's own work.
     """
-    if not threads:
-        return
-    barrier = threading.Barrier(len(threads), timeout=10)
 
-    def close() -> None:
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait()
-        connection.close()
+    def __init__(self):
+        self.pool: ThreadPoolExecutor | None = None
+        self.threads: set[int] = set()
 
-    wait([pool.submit(close) for _ in threads])
+    def submit(self, process, job: Batch, *, size: int) -> Future:
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="batch")
+        return self.pool.submit(self._run, process, job)
+
+    def _run(self, process, job: Batch):
+        self.threads.add(threading.get_ident())
+        return process(job)
+
+    def close(self) -> None:
+        """Each thread that ran a batch closes its own connection (a connection is per thread).
+
+        One task per such thread, all held at a barrier until every thread has taken one, so no
+        thread can take two and leave another's connection open.
+        """
+        if self.pool is None:
+            return
+        if self.threads:
+            barrier = threading.Barrier(len(self.threads), timeout=10)
+
+            def close_connection() -> None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait()
+                connection.close()
+
+            wait([self.pool.submit(close_connection) for _ in self.threads])
+        self.pool.shutdown()
+        self.pool = None
 
 
 def drain_quietly(in_flight: dict) -> None:

@@ -78,3 +78,23 @@ def test_retry_after_is_read_in_seconds_milliseconds_or_as_a_date():
     assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after_seconds({}) is None
+
+
+def test_the_shared_cooldown_costs_a_cache_read_per_quarter_second_not_per_request(server):
+    import redis
+    from django.core.cache import cache
+
+    limit = worker_provider(server).rate_limit
+    gets = redis.Redis.from_url(settings.REDIS_URL)
+
+    def reads() -> int:
+        return gets.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+
+    before = reads()
+    for _ in range(50):
+        limit.wait_for_cooldown()
+    assert reads() - before <= 2  # one read (the count is the whole server's: allow another client one)
+    # Another worker's 429 reaches this one within the read interval.
+    cache.set(limit.cooldown_key, 1e12, timeout=5)
+    wait_for(lambda: limit.cooldown_until() == 1e12, timeout=2, what="the other worker's cooldown")
+    cache.delete(limit.cooldown_key)

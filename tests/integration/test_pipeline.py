@@ -100,11 +100,12 @@ def test_a_full_run_from_keywords_to_review(fake_openai, worker):
 
 def test_pause_in_stage_4_then_resume_completes_without_double_charges(fake_openai, worker):
     account, site, client = setup_site()
-    fake_openai.configure(latency_ms=150)
+    fake_openai.configure(latency_ms=300)
     run_id = start_run(client, site)
+    # Paused while stage 4's first calls are out: they finish and commit, the rest wait for the resume.
     wait_for(
-        lambda: run_of(run_id).current_stage == 4 and Content.objects.filter(site=site).exists(),
-        what="stage 4",
+        lambda: (run := run_of(run_id)).current_stage == 4 and run.current_batch.get("in_flight"),
+        what="stage 4's first calls",
     )
     paused = client.post(f"{BASE}/pause/?run_id={run_id}")
     assert paused.status_code == 200

@@ -4,6 +4,7 @@
     .venv/bin/python bench/clustering.py --sweep lexical # the threshold curve a method was tuned on
 
 The sets in bench/data/ are labelled by hand (keyword,topic); docs/CLUSTERING.md records the numbers.
+The `ceiling` row is not a method: it is the best that words alone allow (see word_sharing_ceiling).
 """
 
 import argparse
@@ -73,6 +74,30 @@ def run_method(method: str, texts: list[str]) -> list[int]:
     return [by_text[text] for text in texts]
 
 
+def word_sharing_ceiling(texts: list[str], labels: list[str]) -> list[int]:
+    """The largest pure clusters that the keywords' own words can justify, found with the answers.
+
+    Inside each true topic, keywords that share a stemmed word (or share one with a keyword that
+    does, and so on) form one cluster. No method that reads only the words can join two of these
+    clusters without a shared word, so their average size bounds what lexical clustering can reach
+    at purity 1.0.
+    """
+    stems = [{stem for stem, _ in lexical.words(text)} for text in texts]
+    parent = list(range(len(texts)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for left in range(len(texts)):
+        for right in range(left + 1, len(texts)):
+            if labels[left] == labels[right] and stems[left] & stems[right]:
+                parent[root(left)] = root(right)
+    return [root(index) for index in range(len(texts))]
+
+
 def report(sets: list[Path], methods: list[str]) -> None:
     print(
         f"{'set':<20} {'method':<9} {'clusters':>8} {'purity':>7} {'avg size':>8} {'singl.':>7} "
@@ -89,6 +114,11 @@ def report(sets: list[Path], methods: list[str]) -> None:
                 f"{path.stem:<20} {method:<9} {s['clusters']:>8} {s['purity']:>7.3f} {s['avg_size']:>8.2f} "
                 f"{s['singletons']:>7.3f} {s['ari']:>6.3f} {seconds:>6.2f}"
             )
+        s = scores(labels, word_sharing_ceiling(texts, labels))
+        print(
+            f"{path.stem:<20} {'ceiling':<9} {s['clusters']:>8} {s['purity']:>7.3f} {s['avg_size']:>8.2f} "
+            f"{s['singletons']:>7.3f} {s['ari']:>6.3f} {'':>6}"
+        )
 
 
 def small_mixes(labels: list[str], *, seed: int = 11) -> list[list[int]]:

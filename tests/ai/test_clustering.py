@@ -10,7 +10,7 @@ from ai.clustering.agglomerative import average_linkage
 from ai.engine import run_function
 from ai.models import AITaskLog
 from ai.providers import AIError, OfflineProvider, get_provider
-from bench.clustering import load, scores
+from bench.clustering import load, scores, word_sharing_ceiling
 from planner.models import Cluster
 from tests.factories import make_keywords
 
@@ -192,3 +192,11 @@ def test_semantic_smoothing_makes_larger_clusters_as_pure_on_the_tuning_set():
     assert result["purity"] >= 0.95
     assert result["avg_size"] >= 6
     assert result["ari"] >= 0.82
+
+
+def test_the_word_sharing_ceiling_joins_a_topic_only_through_shared_words():
+    texts = ["cheap sofa", "sofa bed", "bed frame", "chesterfield", "sofa cleaning"]
+    labels = ["sofas", "sofas", "sofas", "sofas", "cleaning"]
+    found = word_sharing_ceiling(texts, labels)
+    assert found[0] == found[1] == found[2]  # cheap sofa - sofa bed - bed frame, a chain of words
+    assert len({found[0], found[3], found[4]}) == 3  # no shared word, or another topic

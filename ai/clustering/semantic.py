@@ -135,9 +135,7 @@ def smooth(vectors, *, neighbours: int = NEIGHBOURS, floor: float = NEIGHBOUR_FL
     return smoothed / numpy.linalg.norm(smoothed, axis=1, keepdims=True).clip(1e-12)
 
 
-def cluster_vectors(
-    vectors, *, threshold: float = LINKAGE_THRESHOLD, texts: list[str] | None = None
-) -> list[list[int]]:
+def cluster_vectors(vectors, *, threshold: float, texts: list[str] | None = None) -> list[list[int]]:
     """Average-linkage groups of the vectors' indices.
 
     With the keywords' `texts`, look-alike topics never merge: sentence embeddings put 'travel

@@ -4,10 +4,12 @@
     .venv/bin/python bench/clustering.py --sweep lexical # the threshold curve a method was tuned on
 
 The sets in bench/data/ are labelled by hand (keyword,topic); docs/CLUSTERING.md records the numbers.
+The `ceiling` row is not a method: it is the best that words alone allow (see word_sharing_ceiling).
 """
 
 import argparse
 import csv
+import random
 import sys
 import time
 from collections import Counter
@@ -72,6 +74,30 @@ def run_method(method: str, texts: list[str]) -> list[int]:
     return [by_text[text] for text in texts]
 
 
+def word_sharing_ceiling(texts: list[str], labels: list[str]) -> list[int]:
+    """The largest pure clusters that the keywords' own words can justify, found with the answers.
+
+    Inside each true topic, keywords that share a stemmed word (or share one with a keyword that
+    does, and so on) form one cluster. No method that reads only the words can join two of these
+    clusters without a shared word, so their average size bounds what lexical clustering can reach
+    at purity 1.0.
+    """
+    stems = [{stem for stem, _ in lexical.words(text)} for text in texts]
+    parent = list(range(len(texts)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for left in range(len(texts)):
+        for right in range(left + 1, len(texts)):
+            if labels[left] == labels[right] and stems[left] & stems[right]:
+                parent[root(left)] = root(right)
+    return [root(index) for index in range(len(texts))]
+
+
 def report(sets: list[Path], methods: list[str]) -> None:
     print(
         f"{'set':<20} {'method':<9} {'clusters':>8} {'purity':>7} {'avg size':>8} {'singl.':>7} "
@@ -88,26 +114,73 @@ def report(sets: list[Path], methods: list[str]) -> None:
                 f"{path.stem:<20} {method:<9} {s['clusters']:>8} {s['purity']:>7.3f} {s['avg_size']:>8.2f} "
                 f"{s['singletons']:>7.3f} {s['ari']:>6.3f} {seconds:>6.2f}"
             )
+        s = scores(labels, word_sharing_ceiling(texts, labels))
+        print(
+            f"{path.stem:<20} {'ceiling':<9} {s['clusters']:>8} {s['purity']:>7.3f} {s['avg_size']:>8.2f} "
+            f"{s['singletons']:>7.3f} {s['ari']:>6.3f} {'':>6}"
+        )
+
+
+def small_mixes(labels: list[str], *, seed: int = 11) -> list[list[int]]:
+    """Index sets of a few topics with a few keywords each, as a batch of stage 1 sees them.
+
+    A method tuned on a whole set only can merge everything in an input this small (a keyword's
+    nearest neighbours then come from other topics), so the sweep reports both.
+    """
+    rng = random.Random(seed)
+    topics = sorted(set(labels))
+    mixes = []
+    for topic_count, per_topic in ((2, 3), (3, 3), (4, 4), (3, 6), (6, 5), (5, 4)):
+        for _ in range(15):
+            mix: list[int] = []
+            for topic in rng.sample(topics, topic_count):
+                members = [i for i, label in enumerate(labels) if label == topic]
+                mix += rng.sample(members, per_topic)
+            mixes.append(mix)
+    return mixes
+
+
+def _sweep_scores(method: str, setting: tuple, texts: list[str], labels: list[str], vectors) -> dict:
+    """Scores of one sweep setting: (smoothed, threshold) for semantic, (False, pair weight) for lexical."""
+    smoothed, value = setting
+    if method == "semantic":
+        vectors = semantic.smooth(vectors) if smoothed else vectors
+        groups = semantic.cluster_vectors(vectors, threshold=value, texts=texts)
+    else:
+        groups = lexical.cluster(texts, pair_bonus=value)
+    return scores(labels, assignment(texts, groups))
 
 
 def sweep(sets: list[Path], method: str) -> None:
     if method == "semantic":
-        thresholds = [0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.35, 0.40]
+        # (smoothed, threshold): the model's own vectors, then the smoothed ones that are used.
+        settings = [(False, t) for t in (0.24, 0.26, 0.28, 0.30)]
+        settings += [(True, t) for t in (0.45, 0.475, 0.50, 0.525, 0.55, 0.60)]
     else:
-        thresholds = [1.0, 1.5, 2.0, 3.0, 4.0]  # the weight of a word pair against a single word
+        settings = [(False, w) for w in (1.0, 1.5, 2.0, 3.0, 4.0)]  # a word pair's weight against a word
     for path in sets:
         texts, labels = load(path)
-        cached = semantic.encoder().encode(texts) if method == "semantic" else None
-        for threshold in thresholds:
-            if method == "semantic":
-                groups = semantic.cluster_vectors(cached, threshold=threshold, texts=texts)
-            else:
-                groups = lexical.cluster(texts, pair_bonus=threshold)
-            s = scores(labels, assignment(texts, groups))
+        vectors = semantic.encoder().encode(texts) if method == "semantic" else None
+        mixes = small_mixes(labels)
+        for setting in settings:
+            s = _sweep_scores(method, setting, texts, labels, vectors)
+            small = [
+                _sweep_scores(
+                    method,
+                    setting,
+                    [texts[i] for i in mix],
+                    [labels[i] for i in mix],
+                    vectors[mix] if vectors is not None else None,
+                )
+                for mix in mixes
+            ]
+            small_purity = sum(m["purity"] for m in small) / len(small)
+            small_ari = sum(m["ari"] for m in small) / len(small)
+            label = ("smoothed " if setting[0] else "") + f"t={setting[1]:.3f}"
             print(
-                f"{path.stem:<20} {method:<9} t={threshold:.2f} clusters={s['clusters']:>3} "
+                f"{path.stem:<20} {method:<9} {label:<16} clusters={s['clusters']:>3} "
                 f"purity={s['purity']:.3f} avg={s['avg_size']:.2f} singletons={s['singletons']:.3f} "
-                f"ari={s['ari']:.3f}"
+                f"ari={s['ari']:.3f} | small inputs: purity={small_purity:.3f} ari={small_ari:.3f}"
             )
 
 

@@ -116,8 +116,6 @@ def smooth(vectors, *, neighbours: int = NEIGHBOURS, floor: float = NEIGHBOUR_FL
     so pulling it towards them tightens topics more than it joins them. Only neighbours at cosine
     similarity `floor` or more count, so a small input of unrelated keywords is left as it is.
     """
-    import numpy
-
     matrix = numpy.asarray(vectors, dtype=numpy.float32)
     matrix = matrix / numpy.linalg.norm(matrix, axis=1, keepdims=True).clip(1e-12)
     count = min(neighbours, len(matrix) - 1)

@@ -88,7 +88,8 @@ def main() -> None:
 
     call_command("flush", interactive=False, verbosity=0)  # after the other modules' data
     # The local server stands in for the model: its own work (clustering with the local sentence
-    # model, drawing images) must not count as ours, so it clusters lexically and draws small images.
+    # model, drawing images) must not count as ours, so it clusters lexically and serves one small
+    # image, drawn once.
     os.environ["OFFLINE_CLUSTERING"] = "lexical"
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
 
@@ -121,7 +122,7 @@ def main() -> None:
     def wall(runs) -> float:
         return (max(r.completed_at for r in runs) - min(r.started_at for r in runs)).total_seconds()
 
-    with FakeOpenAIServer(latency_ms=int(LATENCY * 1000)) as server:
+    with FakeOpenAIServer(latency_ms=int(LATENCY * 1000), fixed_image=True) as server:
         env = {
             **os.environ,
             "AI_PROVIDER": "openai",
@@ -138,7 +139,7 @@ def main() -> None:
             # per process): warm it up with a small run, as a worker in service is.
             run_sites([new_site(10)])
             server.reset()
-            server.configure(latency_ms=int(LATENCY * 1000))
+            server.configure(latency_ms=int(LATENCY * 1000), fixed_image=True)
             site = new_site(120)
             (run,) = run_sites([site])
             calls = Counter(

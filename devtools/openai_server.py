@@ -11,6 +11,7 @@ POST /_control) and read what was served (`requests`, or GET /_requests).
 import argparse
 import base64
 import contextlib
+import functools
 import json
 import random
 import re
@@ -37,6 +38,7 @@ DEFAULT_KNOBS = {
     "image_fail_next": 0,
     "respond_next": [],
     "retry_after": 0,
+    "fixed_image": False,  # one image per size for every prompt: benchmarks keep the drawing out
 }
 MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3", "text-embedding-3-small"]
 
@@ -66,6 +68,11 @@ def _schema_value(schema: dict):
     if kind == "boolean":
         return True
     return "text"
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed_png(width: int, height: int) -> bytes:
+    return offline.placeholder_png("", width=width, height=height)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -274,9 +281,11 @@ class FakeOpenAIServer:
                 width, height = 1024, 1024
                 with contextlib.suppress(ValueError):
                     width, height = (int(side) for side in str(body.get("size", "1024x1024")).split("x"))
-                png = offline.placeholder_png(
-                    body.get("prompt", ""), width=min(width, 1024), height=min(height, 1024)
-                )
+                width, height = min(width, 1024), min(height, 1024)
+                if server._knobs["fixed_image"]:
+                    png = _fixed_png(width, height)
+                else:
+                    png = offline.placeholder_png(body.get("prompt", ""), width=width, height=height)
                 self._send(
                     200, {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}]}
                 )

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Prefetch
 
 from igny8.errors import InvalidTransition, NotFound, ValidationFailed
-from planner.models import IdeaStatus
+from planner.models import IdeaStatus, Keyword
 from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
 from tenancy.models import Site
@@ -62,9 +63,10 @@ def ideas_queue_to_writer(*, site: Site, idea_ids: Iterable[int]) -> list[Task]:
         .filter(pk__in=list(idea_ids))
         .select_for_update(of=("self",))
         .order_by("pk")
+        .prefetch_related(Prefetch("keywords", queryset=Keyword.objects.order_by("-volume", "pk")))
     )
-    tasks = [
-        Task.objects.create(
+    tasks = Task.objects.bulk_create(
+        Task(
             account_id=site.account_id,
             site=site,
             title=idea.idea_title,
@@ -73,11 +75,11 @@ def ideas_queue_to_writer(*, site: Site, idea_ids: Iterable[int]) -> list[Task]:
             idea=idea,
             content_type=idea.content_type,
             content_structure=idea.content_structure,
-            keywords=list(idea.keywords.order_by("-volume", "pk").values_list("keyword", flat=True)),
+            keywords=[keyword.keyword for keyword in idea.keywords.all()],
             word_count=idea.estimated_word_count,
         )
         for idea in ideas
-    ]
+    )
     ideas_set_status(idea_ids=[idea.pk for idea in ideas], status=IdeaStatus.QUEUED)
     return tasks
 

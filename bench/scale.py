@@ -6,11 +6,13 @@ P3  estimate, pipeline_overview and current_processing (through the API) at 1k v
     query counts equal, median latency ratio ≤ 2.
 P4  check_scheduled_automations over 1k vs 10k enabled configs: query counts equal.
 
-Run with `make bench` or `.venv/bin/python bench/run.py scale` (the dispatcher sets Django up).
+Run with `make bench` or `.venv/bin/python bench/run.py scale` (the dispatcher sets Django up);
+`bench/run.py scale --p3` runs P3 alone.
 """
 
 import datetime
 import statistics
+import sys
 import threading
 import time
 from collections import deque
@@ -41,6 +43,9 @@ def main() -> None:
     eager, provider = current_app.conf.task_always_eager, settings.AI_PROVIDER
     current_app.conf.task_always_eager, settings.AI_PROVIDER = True, "offline"
     try:
+        if "--p3" in sys.argv:
+            p3_endpoints()
+            return
         p2_queries_per_item()
         p3_endpoints()
         p4_scheduler()

@@ -187,7 +187,7 @@ class StageRowCount(models.Model):
     stage = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=20)
     pending = models.BooleanField()
-    n = models.BigIntegerField()
+    n = models.IntegerField()  # SUM of int4 is int8; of int8 it would be numeric, slower to add
 
     class Meta:
         indexes = [models.Index(fields=["site_id", "stage"], name="stage_row_count_site_idx")]

@@ -126,7 +126,7 @@ class Migration(migrations.Migration):
                 ('stage', models.PositiveSmallIntegerField()),
                 ('status', models.CharField(max_length=20)),
                 ('pending', models.BooleanField()),
-                ('n', models.BigIntegerField()),
+                ('n', models.IntegerField()),
             ],
             options={
                 'indexes': [models.Index(fields=['site_id', 'stage'], name='stage_row_count_site_idx')],

@@ -145,16 +145,15 @@ def stage_counts(*, site: Site) -> dict[int, tuple[dict[str, int], int]]:
 
     One query for the counted stages, plus one per stage counted directly.
     """
-    counted = counted_stages()
-    result = {stage.number: ({}, 0) for stage in counted}
+    result = {stage.number: ({}, 0) for stage in counted_stages()}
     rows = (
-        StageRowCount.objects.filter(site_id=site.pk)
+        StageRowCount.objects.filter(site_id=site.pk, stage__in=list(result))
         .values("stage", "status", "pending")
         .annotate(rows=Sum("n"))
         .filter(rows__gt=0)
         .order_by("stage", "status")
     )
-    for row in rows:
+    for row in rows if result else ():
         by_status, pending = result[row["stage"]]
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["rows"]
         result[row["stage"]] = (by_status, pending + (row["rows"] if row["pending"] else 0))
@@ -170,7 +169,7 @@ def pending_counts(*, site: Site) -> dict[int, int]:
     pending = dict.fromkeys(counted, 0)
     if counted:
         rows = (
-            StageRowCount.objects.filter(site_id=site.pk, pending=True)
+            StageRowCount.objects.filter(site_id=site.pk, stage__in=counted, pending=True)
             .values("stage")
             .annotate(rows=Sum("n"))
             .order_by()

@@ -1,6 +1,7 @@
 """What a run would do and cost, stage by stage, from the stages' pending queries."""
 
 from automation.models import AutomationConfig
+from automation.row_counts import pending_counts
 from automation.stages import STAGES
 from billing.selectors import credit_cost_table
 from tenancy.models import Site
@@ -10,8 +11,9 @@ def estimate_run(*, site: Site, config: AutomationConfig) -> dict:
     """`{estimated_credits, stages: [{number, name, pending, projected_items, credits}]}`."""
     stages, projected, total = [], {}, 0
     costs = credit_cost_table()
+    counts = pending_counts(site=site)
     for stage in STAGES:
-        pending = stage.pending(site).count()
+        pending = counts[stage.number]
         usable = pending if pending >= stage.min_batch else 0
         items = stage.project(pending=usable, earlier=projected, config=config)
         if cap := stage.cap(config):

@@ -172,3 +172,25 @@ class AutomationLogEntry(models.Model):
 
     def __str__(self):
         return self.message[:80]
+
+
+class StageRowCount(models.Model):
+    """A signed number of a site's rows of one stage's table, in one status, pending or not.
+
+    Written only by the database triggers of `automation.row_counts` (one row per group a statement
+    changed) and folded by `row_counts_compact`; a count is the sum over its group. `site_id` is a
+    plain column, not a foreign key: deleting a site deletes its rows, whose triggers record the
+    negative counts while the site row is being deleted.
+    """
+
+    site_id = models.BigIntegerField()
+    stage = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20)
+    pending = models.BooleanField()
+    n = models.IntegerField()  # SUM of int4 is int8; of int8 it would be numeric, slower to add
+
+    class Meta:
+        indexes = [models.Index(fields=["site_id", "stage"], name="stage_row_count_site_idx")]
+
+    def __str__(self):
+        return f"site {self.site_id} stage {self.stage} {self.status}: {self.n:+d}"

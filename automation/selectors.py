@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 
 from automation.models import AutomationLogEntry, AutomationRun
+from automation.row_counts import pending_count, stage_counts
 from automation.stages import STAGES, get_stage
 from billing.models import CreditTransaction
 from tenancy.models import Site
@@ -9,9 +10,9 @@ UP_NEXT = 5
 
 
 def pipeline_overview(*, site: Site) -> dict:
-    stages = []
+    stages, counts = [], stage_counts(site=site)
     for stage in STAGES:
-        by_status, pending = stage.status_counts(site)
+        by_status, pending = counts[stage.number]
         stages.append(
             {
                 "number": stage.number,
@@ -38,6 +39,9 @@ def current_processing(*, run: AutomationRun) -> dict | None:
     shown = batch.get("in_flight", []) if batch.get("stage") == stage.number else []
     result = run.stage_result(stage.number) or {}
     processed = result.get(stage.processed_key, 0)
+    # Counted before the batch is looked up: a batch that commits in between is then in `pending`
+    # and not in flight, rather than in neither.
+    pending = pending_count(site=run.site, stage=stage)
     # The batch shown stays on the run after it commits, until the next one is shown: its items
     # are then counted in `processed` already, so only those still pending are in flight.
     still_pending = set(
@@ -45,7 +49,7 @@ def current_processing(*, run: AutomationRun) -> dict | None:
     )
     in_flight = [item for item in shown if item["id"] in still_pending]
     waiting = stage.pending(run.site).exclude(pk__in=still_pending)
-    remaining = waiting.count()
+    remaining = pending - len(still_pending)
     total = processed + remaining + len(in_flight)
     return {
         "run_id": run.run_id,

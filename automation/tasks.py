@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
-from automation import executor, watchdog
+from automation import executor, services, watchdog
 from automation.services import AutomationService
 
 # acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
@@ -40,6 +40,11 @@ def continue_automation_task(run_pk: int) -> str:
 @shared_task(name="automation.check_scheduled_automations")
 def check_scheduled_automations() -> dict:
     return AutomationService.check_scheduled_automations()
+
+
+@shared_task(name="automation.compact_row_counts")
+def compact_row_counts() -> int:
+    return services.row_counts_compact()
 
 
 @shared_task(name="automation.recover_stale_runs")

@@ -1,8 +1,6 @@
 """`run_function`: the one entry point that runs an AI function for an account and site."""
 
-import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -150,27 +148,71 @@ def run_function(
     stage: int | None = None,
     guard: Callable[[int], None] | None = None,
     budget: Budget | None = None,
-    call_slots: threading.Semaphore | None = None,
     pricing: Pricing | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     celery_task_id: str = "",
 ) -> FunctionResult:
     """Run AI function `name` on `payload["ids"]` of `site`.
 
-    Provider calls run concurrently (AI_CONCURRENCY threads; `call_slots`, when given, bounds the
-    calls in flight across several run_function calls) and outside any transaction. Each call's
-    outputs, status changes, credit deduction and success log commit in one transaction, with
-    `guard(credits)` last before the charge: it may raise to refuse the commit (BudgetExhausted when
-    the call's real cost would pass the caller's cap). Taking the caller's shared locks last keeps
-    concurrent commits from waiting on each other's item work. A call that fails writes a failed
-    log and changes and charges nothing; so does one that `budget` refuses before it is made.
+    Provider calls run concurrently (AI_CONCURRENCY threads) and outside any transaction. Each
+    call's outputs, status changes, credit deduction and success log commit in one transaction,
+    with `guard(credits)` last before the charge: it may raise to refuse the commit (BudgetExhausted
+    when the call's real cost would pass the caller's cap). Taking the caller's shared locks last
+    keeps concurrent commits from waiting on each other's item work. A call that fails writes a
+    failed log and changes and charges nothing; so does one that `budget` refuses before it is made.
     Raises ValidationFailed and InsufficientCredits before any call; InsufficientCredits mid-way
     stops the remaining calls and is raised after logging. `pricing`, when given, prices the calls
     (a run's stage shares one); without it the tables are read now.
     """
+    started = function_start(
+        name,
+        payload,
+        account=account,
+        site=site,
+        automation_run_id=automation_run_id,
+        stage=stage,
+        guard=guard,
+        budget=budget,
+        pricing=pricing,
+        celery_task_id=celery_task_id,
+    )
+    units = started.units
+    workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
+        futures = [pool.submit(started.call, unit) for unit in units]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                started.finish(future.result())
+                if progress:
+                    progress(done, len(units), f"{name}: {done}/{len(units)} done")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return started.result
+
+
+def function_start(
+    name: str,
+    payload: dict,
+    *,
+    account: Account,
+    site: Site,
+    automation_run_id: str = "",
+    stage: int | None = None,
+    guard: Callable[[int], None] | None = None,
+    budget: Budget | None = None,
+    pricing: Pricing | None = None,
+    celery_task_id: str = "",
+) -> "FunctionRun":
+    """`run_function`'s first step (validation, the credit check), for callers that schedule the rest.
+
+    The caller makes each unit's `call` (no database work: any thread) and passes what it returns
+    to `finish` (the commit: a thread with a database connection), as `run_function` does.
+    """
     prepared = prepare(name, payload, account=account, site=site, pricing=pricing)
     provider = get_provider()
-    runner = _Runner(
+    return FunctionRun(
         function=prepared.function,
         options=prepared.options,
         site=site,
@@ -178,7 +220,6 @@ def run_function(
         model=settings.AI_MODELS.get(name, ""),
         guard=guard,
         budget=budget,
-        call_slots=call_slots,
         log_fields={
             "account": account,
             "site": site,
@@ -190,26 +231,13 @@ def run_function(
         },
         costs=prepared.pricing.costs,
         prices=prepared.pricing.prices,
+        units=prepared.function.units(prepared.items, site=site, options=prepared.options),
         result=FunctionResult(function=name, requested=len(prepared.items)),
     )
-    units = prepared.function.units(prepared.items, site=site, options=prepared.options)
-    workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
-        futures = [pool.submit(runner.call, unit) for unit in units]
-        try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                runner.finish(*future.result())
-                if progress:
-                    progress(done, len(units), f"{name}: {done}/{len(units)} done")
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-    return runner.result
 
 
 @dataclass
-class _Runner:
+class FunctionRun:
     """One run_function call: makes each unit's provider call, then commits or fails it."""
 
     function: AIFunction
@@ -219,14 +247,14 @@ class _Runner:
     model: str
     guard: Callable[[int], None] | None
     budget: Budget | None
-    call_slots: threading.Semaphore | None
     log_fields: dict
     costs: CreditCostTable
     prices: _Prices
+    units: list[Unit]
     result: FunctionResult
 
     def call(self, unit: Unit) -> tuple:
-        """In a pool thread: the provider call (no database work). Returns what `finish` takes."""
+        """The provider call (no database work: any thread). Returns what `finish` takes."""
         started = time.monotonic()
         hold = 0
         if self.budget is not None:
@@ -237,15 +265,16 @@ class _Runner:
             if not self.budget.reserve(hold):
                 return unit, None, None, started, 0
         try:
-            with self.call_slots or contextlib.nullcontext():
-                return unit, self.function.call(self.provider, unit, self.model), None, started, hold
+            return unit, self.function.call(self.provider, unit, self.model), None, started, hold
         except AIError as error:
             return unit, None, str(error), started, hold
         except Exception as error:  # a provider bug must not take the other calls down with it
             logger.exception("%s: unexpected provider error", self.function.name)
             return unit, None, f"Unexpected provider error: {error}", started, hold
 
-    def finish(self, unit: Unit, answer, error: str | None, started: float, hold: int) -> None:
+    def finish(self, called: tuple) -> None:
+        """Commit (or record the failure of) one unit's call, given what `call` returned."""
+        unit, answer, error, started, hold = called
         try:
             if error is not None:
                 self.fail(unit, error, started)
@@ -256,6 +285,12 @@ class _Runner:
         finally:
             if self.budget is not None and hold:
                 self.budget.release(hold)
+
+    def discard(self, called: tuple) -> None:
+        """Drop one unit's answer uncommitted (the caller stopped on an error): its items stay."""
+        hold = called[-1]
+        if self.budget is not None and hold:
+            self.budget.release(hold)
 
     def fail(self, unit: Unit, error: str, started: float, *, answer=None, final: bool = True) -> None:
         if final and self.function.on_failure:

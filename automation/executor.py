@@ -142,7 +142,7 @@ def execute_run(*, run_pk: int) -> str:
     try:
         return executor.execute()
     finally:
-        executor.batch_pool.close()
+        executor.pipeline.close()
         if heartbeat:
             heartbeat.stop()
         # Whatever ended this executor, a run it still owns that is no longer running is claimable.
@@ -158,7 +158,7 @@ class RunExecutor:
         self.log = AutomationLogger(run)
         self.budget: RunBudget
         self.started = time.monotonic()
-        self.batch_pool = _BatchPool()
+        self.pipeline = _CallPipeline()
 
     # Ownership and control ---------------------------------------------------------------------
 
@@ -406,8 +406,8 @@ class RunExecutor:
 
         With no delay between batches, an AI stage keeps up to AI_CONCURRENCY calls in flight across
         consecutive batches (each batch still commits item by item), and a quarter as many batches
-        more, which prepare or commit meanwhile: a batch saving its answer holds no call slot, so
-        the next call goes out at once. A delay, a local stage or the embedded SQLite database (one
+        more, prepared and waiting for a call thread: when a call returns, the next one goes out
+        while the answer is committed. A delay, a local stage or the embedded SQLite database (one
         writer at a time) means one batch at a time.
         """
         if (
@@ -430,7 +430,6 @@ class RunExecutor:
         """
         cap, size, options = stage.cap(config), stage.batch_size(config), stage.options(config)
         in_flight_limit = self.batches_in_flight(stage, config)
-        call_slots = threading.BoundedSemaphore(max(1, settings.AI_CONCURRENCY))
         pricing = Pricing.read(stage.function_name) if stage.function_name else None
         state = _StageState()
         queue = _PendingQueue(
@@ -539,13 +538,12 @@ class RunExecutor:
                     stage=stage.number,
                     guard=self.guard,
                     budget=self.budget,
-                    call_slots=call_slots,
                     pricing=pricing,
                 )
                 if in_flight_limit == 1:
                     in_flight[_run_here(stage.process, job)] = batch
                 else:
-                    in_flight[self.batch_pool.submit(stage.process, job, size=in_flight_limit)] = batch
+                    in_flight[self.pipeline.submit(stage, job)] = batch
                 show_in_flight(now=len(in_flight) == 1)
                 if len(in_flight) >= in_flight_limit:
                     settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
@@ -655,45 +653,108 @@ def _run_here(process, job: Batch) -> Future:
     return future
 
 
-class _BatchPool:
-    """The run's threads for concurrent batches, kept from stage to stage with their connections.
+class _CallPipeline:
+    """The run's threads for concurrent AI batches, kept from stage to stage.
 
-    A pool per stage would open a database connection per thread per stage: a new PostgreSQL
-    backend each time, which costs more than a small stage's own work.
+    A few threads with database connections prepare batches and commit answers; AI_CONCURRENCY
+    threads without one wait on the provider. A thread that made its call and then committed would
+    hold a connection idle through every call: a run's connections would grow with AI_CONCURRENCY,
+    and ten runs at 8 would pass PostgreSQL's default of 100. The database threads keep their
+    connections for the run: a new one per stage is a new PostgreSQL backend, which costs more
+    than a small stage's own work.
     """
 
     def __init__(self):
-        self.pool: ThreadPoolExecutor | None = None
-        self.threads: set[int] = set()
+        self.database: ThreadPoolExecutor | None = None
+        self.calls: ThreadPoolExecutor | None = None
+        self.database_threads: set[int] = set()
 
-    def submit(self, process, job: Batch, *, size: int) -> Future:
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="batch")
-        return self.pool.submit(self._run, process, job)
+    def submit(self, stage: Stage, job: Batch) -> Future:
+        """Start `job` of AI stage `stage`: the future gives its FunctionResult when all units are done."""
+        if self.database is None:
+            calls = max(1, settings.AI_CONCURRENCY)
+            self.database = ThreadPoolExecutor(
+                max_workers=max(2, calls // 4), thread_name_prefix="batch-database"
+            )
+            self.calls = ThreadPoolExecutor(max_workers=calls, thread_name_prefix="batch-call")
+        return _PipelinedBatch(self, stage, job).future
 
-    def _run(self, process, job: Batch):
-        self.threads.add(threading.get_ident())
-        return process(job)
+    def on_database(self, work, *args) -> None:
+        def run() -> None:
+            self.database_threads.add(threading.get_ident())
+            work(*args)
+
+        self.database.submit(run)
 
     def close(self) -> None:
-        """Each thread that ran a batch closes its own connection (a connection is per thread).
+        """Each database thread closes its own connection (a connection is per thread).
 
         One task per such thread, all held at a barrier until every thread has taken one, so no
         thread can take two and leave another's connection open.
         """
-        if self.pool is None:
+        if self.database is None:
             return
-        if self.threads:
-            barrier = threading.Barrier(len(self.threads), timeout=10)
+        if self.database_threads:
+            barrier = threading.Barrier(len(self.database_threads), timeout=10)
 
             def close_connection() -> None:
                 with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait()
                 connection.close()
 
-            wait([self.pool.submit(close_connection) for _ in self.threads])
-        self.pool.shutdown()
-        self.pool = None
+            wait([self.database.submit(close_connection) for _ in self.database_threads])
+        self.calls.shutdown()
+        self.database.shutdown()
+        self.database = self.calls = None
+
+
+class _PipelinedBatch:
+    """One batch through the pipeline: prepared, its units called, each answer committed in turn.
+
+    After a commit raises (out of credits, fenced), the batch's later answers are discarded
+    uncommitted, as `run_function` cancels its remaining calls; the future then raises that error.
+    """
+
+    def __init__(self, pipeline: _CallPipeline, stage: Stage, job: Batch):
+        self.pipeline, self.stage, self.job = pipeline, stage, job
+        self.future: Future = Future()
+        self.lock = threading.Lock()  # the batch's commits, one at a time: they share its result
+        self.error: BaseException | None = None
+        self.remaining = 0
+        pipeline.on_database(self.start)
+
+    def start(self) -> None:
+        try:
+            self.run = self.stage.start(self.job)
+        except BaseException as error:
+            self.future.set_exception(error)
+            return
+        if not self.run.units:
+            self.future.set_result(self.run.result)
+            return
+        self.remaining = len(self.run.units)
+        for unit in self.run.units:
+            self.pipeline.calls.submit(self.run.call, unit).add_done_callback(self.answered)
+
+    def answered(self, call: Future) -> None:
+        self.pipeline.on_database(self.commit, call)
+
+    def commit(self, call: Future) -> None:
+        with self.lock:
+            try:
+                if self.error is None:
+                    self.run.finish(call.result())
+                else:
+                    self.run.discard(call.result())
+            except BaseException as error:
+                self.error = self.error or error
+            self.remaining -= 1
+            if self.remaining:
+                return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.run.result)
 
 
 def drain_quietly(in_flight: dict) -> None:

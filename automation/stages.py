@@ -6,7 +6,6 @@ and how it projects the estimate. The run loop and the estimate are generic over
 """
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +13,15 @@ from django.db import models, transaction
 from django.db.models import Count, FloatField, QuerySet, Sum
 from django.db.models.functions import Cast, Ceil
 
-from ai.engine import Budget, FunctionResult, Pricing, keywords_in_similarity_order, run_function
+from ai.engine import (
+    Budget,
+    FunctionResult,
+    FunctionRun,
+    Pricing,
+    function_start,
+    keywords_in_similarity_order,
+    run_function,
+)
 from ai.functions import get_function
 from automation.models import AutomationConfig
 from billing.selectors import CreditCostTable
@@ -49,7 +56,6 @@ class Batch:
     # the credits would pass the run's cap; otherwise it counts them against the run.
     guard: Callable[[int], None]
     budget: Budget | None = None  # what the run may still spend
-    call_slots: threading.Semaphore | None = None  # AI calls in flight, shared by the stage's batches
     pricing: Pricing | None = None  # credit costs and model prices, read once for the stage
 
 
@@ -67,20 +73,22 @@ def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], Func
 
 def ai_step(function_name: str) -> Callable[[Batch], FunctionResult]:
     def process(batch: Batch) -> FunctionResult:
-        return run_function(
-            function_name,
-            {"ids": batch.ids, **batch.options},
-            account=batch.site.account,
-            site=batch.site,
-            automation_run_id=batch.run_id,
-            stage=batch.stage,
-            guard=batch.guard,
-            budget=batch.budget,
-            call_slots=batch.call_slots,
-            pricing=batch.pricing,
-        )
+        return run_function(function_name, **_function_arguments(batch))
 
     return process
+
+
+def _function_arguments(batch: Batch) -> dict:
+    return {
+        "payload": {"ids": batch.ids, **batch.options},
+        "account": batch.site.account,
+        "site": batch.site,
+        "automation_run_id": batch.run_id,
+        "stage": batch.stage,
+        "guard": batch.guard,
+        "budget": batch.budget,
+        "pricing": batch.pricing,
+    }
 
 
 def count_processed(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
@@ -140,6 +148,10 @@ class Stage:
     @property
     def items_name(self) -> str:
         return get_function(self.function_name).items_name if self.function_name else "items"
+
+    def start(self, batch: Batch) -> FunctionRun:
+        """An AI stage's batch, validated and credit-checked; the caller makes its calls and commits."""
+        return function_start(self.function_name, **_function_arguments(batch))
 
     def batch_size(self, config: AutomationConfig) -> int | None:
         return config.batch_size(self.number) if self.has_batch_size else None

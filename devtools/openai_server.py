@@ -260,13 +260,11 @@ class FakeOpenAIServer:
                 if kind == "image":
                     server._record(entry)
                     return self._image(body)
-                if kind == "embeddings":
-                    entry["usage"] = self._embeddings(body)
-                    server._record(entry)
-                    return None
-                usage = self._chat(body, schema, plan)
-                entry["usage"] = usage
+                answer = self._embeddings(body) if kind == "embeddings" else self._chat(body, schema, plan)
+                entry["usage"] = answer["usage"]
+                # Recorded before the answer leaves: a client that has its answer finds it in `requests`.
                 server._record(entry)
+                self._send(200, answer)
 
             def _error(self, status: int) -> None:
                 messages = {
@@ -291,7 +289,7 @@ class FakeOpenAIServer:
                 )
 
             def _embeddings(self, body: dict) -> dict:
-                """Deterministic vectors in which keywords that share words point alike."""
+                """The answer: deterministic vectors in which keywords that share words point alike."""
                 texts = body.get("input") or []
                 texts = [texts] if isinstance(texts, str) else [str(text) for text in texts]
                 dimensions = int(body.get("dimensions") or 256)
@@ -306,8 +304,7 @@ class FakeOpenAIServer:
                     for index, text in enumerate(texts)
                 ]
                 model = body.get("model") or "text-embedding-3-small"
-                self._send(200, {"object": "list", "data": data, "model": model, "usage": usage})
-                return usage
+                return {"object": "list", "data": data, "model": model, "usage": usage}
 
             def _chat(self, body: dict, schema: dict, plan: dict) -> dict:
                 messages = body.get("messages") or []
@@ -330,24 +327,20 @@ class FakeOpenAIServer:
                     "completion_tokens": offline.estimate_tokens(content),
                 }
                 usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-                self._send(
-                    200,
-                    {
-                        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body.get("model") or "gpt-4o-mini",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": content},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": usage,
-                    },
-                )
-                return usage
+                return {
+                    "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model") or "gpt-4o-mini",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": usage,
+                }
 
         return Handler
 

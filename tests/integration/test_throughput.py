@@ -1,10 +1,17 @@
 """A run as fast as the provider allows, on any worker, without giving up its guarantees."""
 
+import time
+
 import pytest
+from django.db import connection
 
 from automation.models import AutomationLogEntry
 from billing.models import CreditTransaction
-from tests.integration.pipeline import assert_exactly_once, setup_site, start_run, wait_until_ended
+from billing.services import credits_deduct
+from tenancy.models import Account
+from tests.integration.pipeline import assert_exactly_once, run_of, setup_site, start_run, wait_until_ended
+from tests.waiting import wait_for
+from writer.models import Content
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 LATENCY = 0.3
@@ -60,3 +67,46 @@ def test_a_run_hands_its_worker_back_after_its_slice_and_still_finishes_exactly_
         run=run, message__startswith="Executor yields its worker"
     ).exists()
     assert_exactly_once(site, run)
+
+
+def test_calls_in_flight_hold_no_database_connection(fake_openai, start_worker):
+    """Sixteen calls at once are sixteen threads waiting on the provider, not sixteen connections."""
+    start_worker(AI_CONCURRENCY="16")
+    fake_openai.configure(latency_ms=int(LATENCY * 1000))
+    account, site, client = setup_site(images_per_content=4)
+    database = connection.settings_dict["NAME"]
+
+    def connections_to_the_database() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database])
+            return cursor.fetchone()[0]
+
+    before, peak = connections_to_the_database(), 0
+    run_id = start_run(client, site)
+    while run_of(run_id).status not in ("completed", "failed", "cancelled"):
+        peak = max(peak, connections_to_the_database())
+        time.sleep(0.02)
+    run = run_of(run_id)
+    assert run.status == "completed", run.error_message
+    images = sorted(e["time"] for e in fake_openai.requests if e["path"] == "/v1/images/generations")
+    assert max(sum(1 for t in images if start <= t < start + LATENCY * 0.9) for start in images) > 8
+    # The run's executor and heartbeat, and its four database threads (16 / 4).
+    assert peak - before <= 6
+    assert_exactly_once(site, run)
+
+
+def test_credits_running_out_mid_stage_fail_the_run_with_each_commit_charged_once(fake_openai, start_worker):
+    start_worker(AI_CONCURRENCY="8")
+    fake_openai.configure(latency_ms=int(LATENCY * 1000))
+    account, site, client = setup_site()
+    run_id = start_run(client, site)
+    wait_for(lambda: run_of(run_id).current_stage == 5, what="stage 5")
+    # Another spend of the account leaves 5 credits: two image-prompt calls (2 each), not eight.
+    left = Account.objects.get(pk=account.pk).credits
+    credits_deduct(account=account, amount=left - 5, operation_type="content_generation")
+    run = wait_until_ended(run_id)
+    assert run.status == "failed" and "ran out of credits" in run.error_message
+    prompted = Content.objects.filter(site=site, images__isnull=False).distinct().count()
+    assert 0 < prompted < Content.objects.filter(site=site).count()
+    assert CreditTransaction.objects.filter(automation_run_id=run.run_id, stage=5).count() == prompted
+    assert Account.objects.get(pk=account.pk).credits == 5 - 2 * prompted

@@ -142,17 +142,10 @@ def run_function(
     name: str,
     payload: dict,
     *,
-    account: Account,
-    site: Site,
-    automation_run_id: str = "",
-    stage: int | None = None,
-    guard: Callable[[int], None] | None = None,
-    budget: Budget | None = None,
-    pricing: Pricing | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-    celery_task_id: str = "",
+    **arguments,
 ) -> FunctionResult:
-    """Run AI function `name` on `payload["ids"]` of `site`.
+    """Run AI function `name` on `payload["ids"]`, with `function_start`'s keyword arguments.
 
     Provider calls run concurrently (AI_CONCURRENCY threads) and outside any transaction. Each
     call's outputs, status changes, credit deduction and success log commit in one transaction,
@@ -164,18 +157,7 @@ def run_function(
     stops the remaining calls and is raised after logging. `pricing`, when given, prices the calls
     (a run's stage shares one); without it the tables are read now.
     """
-    started = function_start(
-        name,
-        payload,
-        account=account,
-        site=site,
-        automation_run_id=automation_run_id,
-        stage=stage,
-        guard=guard,
-        budget=budget,
-        pricing=pricing,
-        celery_task_id=celery_task_id,
-    )
+    started = function_start(name, payload, **arguments)
     units = started.units
     workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:

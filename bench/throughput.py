@@ -3,7 +3,7 @@
 P1  whole-run wall time ÷ Σ_stages ⌈calls_s / c⌉ × L, at L = 200 ms, c = AI_CONCURRENCY = 8, 120
     keywords, delays 0 (target ≤ 1.25); beside it, the same wall ÷ the one-call-at-a-time time.
 P5  10 sites started together on 2 worker processes: wall ÷ the slowest site's wall alone
-    (target ≤ 1.5).
+    (target ≤ 1.5), with calls of 200 ms and again of 1 s.
 
     python bench/run.py throughput [--p1] [--detail]   # or `make bench`; PostgreSQL and Redis as for tests
 """
@@ -20,6 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 LATENCY = 0.2
+# P5 again with calls of 1 s, still quicker than a model writes an article: how much of the ratio
+# at 200 ms is the CPU that ten runs share on this machine's two cores.
+SLOWER_LATENCY = 1.0
 CONCURRENCY = 8
 FUNCTION_OF_PATH = {"/v1/images/generations": "generate_images", "/v1/embeddings": "embed_keywords"}
 TOPICS = [
@@ -178,13 +181,15 @@ def main() -> None:
         workers = start_workers(2, env=env, threads=5)
         try:
             time.sleep(3)
-            alone = [wall(run_sites([new_site(30, offset=10 * n)])) for n in range(2)]
-            together = wall(run_sites([new_site(30, offset=10 * (n % 9)) for n in range(10)]))
-            slowest = max(alone)
-            print(
-                f"P5 10 sites on 2 worker processes: together {together:.2f}s, "
-                f"one site alone {slowest:.2f}s, "
-                f"ratio {together / slowest:.2f} (target <= 1.5; the sum would be {10 * slowest:.0f}s)"
-            )
+            for latency in (LATENCY, SLOWER_LATENCY):
+                server.configure(latency_ms=int(latency * 1000), fixed_image=True)
+                alone = [wall(run_sites([new_site(30, offset=10 * n)])) for n in range(2)]
+                together = wall(run_sites([new_site(30, offset=10 * (n % 9)) for n in range(10)]))
+                slowest = max(alone)
+                print(
+                    f"P5 10 sites on 2 worker processes, calls of {latency * 1000:.0f} ms: "
+                    f"together {together:.2f}s, one site alone {slowest:.2f}s, ratio "
+                    f"{together / slowest:.2f} (target <= 1.5; the sum would be {10 * slowest:.0f}s)"
+                )
         finally:
             stop_workers(workers)

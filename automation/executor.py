@@ -653,6 +653,29 @@ def _run_here(process, job: Batch) -> Future:
     return future
 
 
+def database_threads_per_run() -> int:
+    """The threads of a run that prepare its batches and commit its answers, each with a connection."""
+    return max(2, settings.AI_CONCURRENCY // 4)
+
+
+def connections_per_run() -> int:
+    """Database connections a running run holds: its database threads, its executor, its heartbeat."""
+    return database_threads_per_run() + 2
+
+
+def connection_shortfall(*, worker_threads: int, max_connections: int) -> str | None:
+    """Why a worker whose threads all run runs could exhaust PostgreSQL's connections, or None."""
+    needed = worker_threads * connections_per_run()
+    if needed <= max_connections:
+        return None
+    return (
+        f"this worker's {worker_threads} threads may hold {needed} database connections "
+        f"({connections_per_run()} per run at AI_CONCURRENCY={settings.AI_CONCURRENCY}), and PostgreSQL "
+        f"allows {max_connections} in all (max_connections): lower the worker's -c or AI_CONCURRENCY, "
+        "or raise max_connections; a run that cannot connect is handed to another executor, later"
+    )
+
+
 class _CallPipeline:
     """The run's threads for concurrent AI batches, kept from stage to stage.
 
@@ -672,11 +695,12 @@ class _CallPipeline:
     def submit(self, stage: Stage, job: Batch) -> Future:
         """Start `job` of AI stage `stage`: the future gives its FunctionResult when all units are done."""
         if self.database is None:
-            calls = max(1, settings.AI_CONCURRENCY)
             self.database = ThreadPoolExecutor(
-                max_workers=max(2, calls // 4), thread_name_prefix="batch-database"
+                max_workers=database_threads_per_run(), thread_name_prefix="batch-database"
             )
-            self.calls = ThreadPoolExecutor(max_workers=calls, thread_name_prefix="batch-call")
+            self.calls = ThreadPoolExecutor(
+                max_workers=max(1, settings.AI_CONCURRENCY), thread_name_prefix="batch-call"
+            )
         return _PipelinedBatch(self, stage, job).future
 
     def on_database(self, work, *args) -> None:

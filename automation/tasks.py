@@ -1,8 +1,10 @@
 """Celery adapters: they take ids, and call the executor or a service."""
 
+import logging
+
 from celery import shared_task
-from celery.signals import task_postrun, task_prerun
-from django.db import close_old_connections
+from celery.signals import celeryd_after_setup, task_postrun, task_prerun
+from django.db import DatabaseError, close_old_connections, connection
 
 from automation import executor, services, watchdog
 from automation.services import AutomationService
@@ -16,6 +18,29 @@ from automation.services import AutomationService
 def _close_stale_connections(**kwargs):
     # Workers have no request cycle to recycle database connections; a task must not inherit a dead one.
     close_old_connections()
+
+
+logger = logging.getLogger(__name__)
+
+
+@celeryd_after_setup.connect
+def _warn_when_runs_could_exhaust_connections(sender, instance, **kwargs):
+    """At a worker's start: warn when its runs could hold more connections than PostgreSQL allows."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_connections")
+            max_connections = int(cursor.fetchone()[0])
+    except DatabaseError:
+        return  # the database is not up yet: the first run will say so
+    finally:
+        connection.close()
+    shortfall = executor.connection_shortfall(
+        worker_threads=instance.concurrency, max_connections=max_connections
+    )
+    if shortfall:
+        logger.warning("Database connections may run out: %s.", shortfall)
 
 
 RUN_TASK_OPTIONS = {"bind": False, "acks_late": True, "reject_on_worker_lost": True}

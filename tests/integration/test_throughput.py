@@ -110,3 +110,14 @@ def test_credits_running_out_mid_stage_fail_the_run_with_each_commit_charged_onc
     assert 0 < prompted < Content.objects.filter(site=site).count()
     assert CreditTransaction.objects.filter(automation_run_id=run.run_id, stage=5).count() == prompted
     assert Account.objects.get(pk=account.pk).credits == 5 - 2 * prompted
+
+
+def test_a_worker_whose_runs_could_exhaust_the_database_connections_says_so_at_start(start_worker):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        allowed = int(cursor.fetchone()[0])
+    # Six connections a run at AI_CONCURRENCY=16: enough threads to pass the server's limit.
+    crowded = start_worker(concurrency=allowed // 6 + 1, AI_CONCURRENCY="16")
+    assert "Database connections may run out" in crowded.output()
+    assert f"allows {allowed} in all" in crowded.output()
+    assert "Database connections may run out" not in start_worker(concurrency=2).output()

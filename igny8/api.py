@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import Http404, JsonResponse
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,6 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from igny8.db import is_deadlock
 from igny8.errors import ApplicationError, RequestTooLarge, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -228,6 +229,13 @@ def _exception_response(exc, context):
         return Response(
             error_body("A backing service (Redis or the task broker) is unavailable.", "service_unavailable"),
             status=503,
+        )
+    if isinstance(exc, OperationalError) and is_deadlock(exc):
+        logger.warning("transaction aborted to break a deadlock, answered as 503: %s", exc)
+        return Response(
+            error_body("The request met concurrent changes to the same rows. Try it again.", "try_again"),
+            status=503,
+            headers={"Retry-After": "1"},
         )
     logger.exception("unhandled error in %s", context.get("view"), exc_info=exc)
     return Response(error_body("Internal server error.", "server_error"), status=500)

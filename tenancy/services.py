@@ -1,12 +1,13 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from igny8.db import is_deadlock
 from igny8.errors import ValidationFailed
 from tenancy.errors import InvalidToken, LastOwner, RoleNotAllowed
 from tenancy.models import Account, Role, Site, User
@@ -72,8 +73,10 @@ SITE_DELETE_ATTEMPTS = 3
 
 def site_delete(*, site: Site) -> None:
     """Delete a site and everything it owns. `site_deleting` goes out first, so automation stops the
-    site's run (committed) before the rows are collected; a row that work still stopping added between
-    collection and deletion fails the foreign keys, and the deletion is simply tried again.
+    site's run (committed) before the rows are collected. Work still stopping can meet the deletion
+    two ways, and either way the deletion is simply tried again: a row it added between collection and
+    deletion fails the foreign keys, or its commit in flight locks rows in another order than the
+    deletion (an item's rows, then its log) and PostgreSQL breaks the deadlock by aborting one side.
     """
     site_deleting.send(sender=Site, site=site)
     for attempt in range(1, SITE_DELETE_ATTEMPTS + 1):
@@ -81,8 +84,9 @@ def site_delete(*, site: Site) -> None:
             with transaction.atomic():
                 site.delete()
             return
-        except IntegrityError:
-            if attempt == SITE_DELETE_ATTEMPTS:
+        except (IntegrityError, OperationalError) as error:
+            transient = isinstance(error, IntegrityError) or is_deadlock(error)
+            if not transient or attempt == SITE_DELETE_ATTEMPTS:
                 raise
 
 

@@ -78,6 +78,13 @@ def test_unexpected_error_is_a_500_envelope_without_internals(owner_client):
     assert "Traceback" not in response.content.decode()
 
 
+@pytest.mark.urls("tests.urls")
+def test_a_transaction_aborted_by_a_deadlock_is_a_503_to_try_again(owner_client):
+    response = owner_client.get("/api/v1/test/deadlocked/")
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "try_again" and response["Retry-After"] == "1"
+
+
 def test_malformed_json_body_is_a_400_envelope(owner_client, tenant):
     response = owner_client.post(
         f"/api/v1/planner/keywords/?site_id={tenant.site.pk}",

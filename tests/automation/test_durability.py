@@ -5,12 +5,15 @@ Races run real threads on real PostgreSQL and Redis; each test fails without the
 
 import datetime
 import re
+import threading
 
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
+from ai.models import AITaskLog
 from automation import services
 from automation.errors import RunActive
 from automation.executor import hold_site_lock
@@ -19,10 +22,14 @@ from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
 from automation.watchdog import recover_stale_runs
 from igny8.errors import ApplicationError
+from tenancy.models import Site
+from tenancy.services import site_delete
 from tests.automation.conftest import TOPIC_KEYWORDS
 from tests.conftest import client_for
-from tests.factories import make_account, make_keywords
+from tests.factories import make_account, make_content, make_keywords
 from tests.threads import at_once
+from tests.waiting import wait_for
+from writer.models import Task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 SAME_SECOND = timezone.make_aware(datetime.datetime(2026, 12, 3, 14, 5, 23), datetime.timezone.utc)
@@ -169,6 +176,44 @@ def test_deleting_a_site_with_an_active_run_removes_its_log_files_and_lock():
     assert not run_log_dir(run).exists()
     assert not run_log_dir(run).parent.exists()
     assert lock_holder(site.pk) is None
+
+
+def test_a_site_deletion_that_loses_a_deadlock_to_a_commit_in_flight_is_tried_again():
+    # A stage's commit holds its task and then writes a log row; the deletion removes the site's log
+    # rows first and then reaches the tasks. PostgreSQL aborts the one that waited first: the deletion.
+    tenant = make_account()
+    task = make_content(site=tenant.site, title="Trail running shoes").task
+    log = AITaskLog.objects.create(
+        account=tenant.account, site=tenant.site, function="generate_content", status="success"
+    )
+    commit_started = threading.Event()
+
+    def deletion_waits_on_a_task() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'UPDATE \"writer_task\"%%'"
+            )
+            return cursor.fetchone()[0] == 1
+
+    def commit_in_flight() -> None:
+        try:
+            with transaction.atomic():
+                Task.objects.select_for_update().get(pk=task.pk)
+                commit_started.set()
+                wait_for(deletion_waits_on_a_task, what="the deletion to wait on the task")
+                AITaskLog.objects.filter(pk=log.pk).update(duration_ms=1)
+        finally:
+            connection.close()
+
+    committing = threading.Thread(target=commit_in_flight)
+    committing.start()
+    assert commit_started.wait(timeout=10)
+    site_delete(site=tenant.site)
+    committing.join(timeout=30)
+    assert not Site.objects.filter(pk=tenant.site.pk).exists()
+    assert not Task.objects.filter(pk=task.pk).exists() and not AITaskLog.objects.filter(pk=log.pk).exists()
 
 
 def test_a_site_about_to_be_deleted_has_its_run_cancelled_with_the_reason():

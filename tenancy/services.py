@@ -79,7 +79,9 @@ def site_delete(*, site: Site) -> None:
     deletion (an item's rows, then its log) and PostgreSQL breaks the deadlock by aborting one side.
     """
     site_deleting.send(sender=Site, site=site)
+    site_id = site.pk
     for attempt in range(1, SITE_DELETE_ATTEMPTS + 1):
+        site.pk = site_id  # delete() sets it to None before the commit, which may still fail
         try:
             with transaction.atomic():
                 site.delete()

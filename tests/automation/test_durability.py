@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.signals import pre_delete
 from django.utils import timezone
 
 from ai.models import AITaskLog
@@ -22,6 +23,7 @@ from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
 from automation.watchdog import recover_stale_runs
 from igny8.errors import ApplicationError
+from planner.models import Keyword
 from tenancy.models import Site
 from tenancy.services import site_delete
 from tests.automation.conftest import TOPIC_KEYWORDS
@@ -176,6 +178,25 @@ def test_deleting_a_site_with_an_active_run_removes_its_log_files_and_lock():
     assert not run_log_dir(run).exists()
     assert not run_log_dir(run).parent.exists()
     assert lock_holder(site.pk) is None
+
+
+def test_a_site_deletion_that_meets_a_row_added_meanwhile_is_tried_again():
+    # A row added after the deletion collected the site's rows fails the foreign keys at the commit.
+    site = make_account().site
+    site_id, added = site.pk, []
+
+    def add_a_keyword_once(sender, instance, **kwargs):
+        if not added:
+            added.extend(at_once(1, lambda _: make_keywords(site=instance, texts=["late keyword"])))
+
+    pre_delete.connect(add_a_keyword_once, sender=Site, weak=False)
+    try:
+        site_delete(site=site)
+    finally:
+        pre_delete.disconnect(add_a_keyword_once, sender=Site)
+    assert added and not isinstance(added[0], Exception)
+    assert not Site.objects.filter(pk=site_id).exists()
+    assert not Keyword.objects.filter(site_id=site_id).exists()
 
 
 def test_a_site_deletion_that_loses_a_deadlock_to_a_commit_in_flight_is_tried_again():

@@ -2,6 +2,7 @@
 
 import collections
 import contextlib
+import itertools
 import logging
 import shutil
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from queue import PriorityQueue
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
@@ -32,6 +34,7 @@ MAX_CONSECUTIVE_FAILED_BATCHES = 3
 PREFETCH = 100  # pending rows read at a time
 ARRANGED_PAGE = 1000  # rows read at a time by a stage that reorders them (stage 1 groups alike keywords)
 PROGRESS_SECONDS = 0.5  # how often the run's result and in-flight items are written while a stage works
+COMMIT_BACKLOG = 3  # batches in flight, answered or not, per batch allowed to be calling
 
 
 class StageFailed(Exception):
@@ -278,15 +281,16 @@ class RunExecutor:
             )
             return "yielded"
         except Stop:
-            with contextlib.suppress(IntegrityError):  # its site may be going: the run row with it
-                self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
-            # Checked after the log line, which may have re-created files that the deletion removed.
-            return "stopped" if self.run_exists() else self.gone()
+            return self.stopped()
         except RunGone:
             return self.gone()
         except Fenced:
-            if not self.run_exists():
+            runs = AutomationRun.objects.filter(pk=self.run.pk)
+            token = runs.values_list("fencing_token", flat=True).first()
+            if token is None:
                 return self.gone()
+            if token == self.token:  # not replaced: the run was cancelled under its commits in flight
+                return self.stopped()
             logger.info("%s: executor fenced out (token %s)", self.run.run_id, self.token)
             return "fenced"
         except InsufficientCredits as error:
@@ -305,6 +309,12 @@ class RunExecutor:
                 run=self.run, status=RunStatus.FAILED, error=f"Unexpected error: {error}", token=self.token
             )
             return "failed"
+
+    def stopped(self) -> str:
+        with contextlib.suppress(IntegrityError):  # its site may be going: the run row with it
+            self.log.info("Executor stopped: the run is no longer running.", stage=self.run.current_stage)
+        # Checked after the log line, which may have re-created files that the deletion removed.
+        return "stopped" if self.run_exists() else self.gone()
 
     def hand_over(self, error: Exception) -> str:
         """The database connection failed under the executor: give the run to a fresh executor at once.
@@ -402,7 +412,7 @@ class RunExecutor:
         return credit_cap_hit
 
     def batches_in_flight(self, stage: Stage, config: AutomationConfig) -> int:
-        """How many batches of `stage` may be in flight at once.
+        """How many batches of `stage` may be waiting for or making their calls at once.
 
         With no delay between batches, an AI stage keeps up to AI_CONCURRENCY calls in flight across
         consecutive batches (each batch still commits item by item), and a quarter as many batches
@@ -427,9 +437,14 @@ class RunExecutor:
 
         Pause and cancel are checked before each batch starts: batches already in flight finish and
         commit (a cancelled run's guard refuses their commits), then the executor stops.
+
+        A batch frees its place among those calling once its calls have answered, not once its
+        answers are committed: the next call need not wait for the commits queued before it. Answers
+        waiting for their commits are bounded too (COMMIT_BACKLOG times as many batches).
         """
         cap, size, options = stage.cap(config), stage.batch_size(config), stage.options(config)
         in_flight_limit = self.batches_in_flight(stage, config)
+        backlog_limit = in_flight_limit * COMMIT_BACKLOG
         pricing = Pricing.read(stage.function_name) if stage.function_name else None
         state = _StageState()
         queue = _PendingQueue(
@@ -438,7 +453,8 @@ class RunExecutor:
             run_id=self.run.run_id,
             prefetch=ARRANGED_PAGE if stage.arrange else max(PREFETCH, (size or 0) * in_flight_limit * 2),
         )
-        in_flight: dict[Future, list] = {}
+        in_flight: dict[Future, list] = {}  # each batch's outcome (its commits done) -> its rows
+        calling: set[Future] = set()  # done once all of a batch's calls have answered
         progress = _Every(PROGRESS_SECONDS)
 
         def show_in_flight(*, now: bool = False) -> None:
@@ -492,6 +508,15 @@ class RunExecutor:
             while in_flight:
                 settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
 
+        def wait_for_room() -> None:
+            """Until fewer batches are calling than allowed and the commit backlog has room."""
+            settle([future for future in in_flight if future.done()])
+            while len(calling) >= in_flight_limit or len(in_flight) >= backlog_limit:
+                done = wait([*calling, *in_flight], return_when=FIRST_COMPLETED).done
+                calling.difference_update(done)
+                settle([future for future in done if future in in_flight])
+            calling.difference_update([future for future in list(calling) if future.done()])
+
         def next_batch() -> list | None:
             """The next batch to start, or None when the stage should stop starting batches."""
             if state.capped or self.budget.exhausted:
@@ -541,12 +566,14 @@ class RunExecutor:
                     pricing=pricing,
                 )
                 if in_flight_limit == 1:
-                    in_flight[_run_here(stage.process, job)] = batch
+                    done = called = _run_here(stage.process, job)
                 else:
-                    in_flight[self.pipeline.submit(stage, job)] = batch
+                    started = _PipelinedBatch(self.pipeline, stage, job)
+                    done, called = started.future, started.called
+                in_flight[done] = batch
+                calling.add(called)
                 show_in_flight(now=len(in_flight) == 1)
-                if len(in_flight) >= in_flight_limit:
-                    settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+                wait_for_room()
         except BaseException:
             drain_quietly(in_flight)
             raise
@@ -676,6 +703,49 @@ def connection_shortfall(*, worker_threads: int, max_connections: int) -> str | 
     )
 
 
+class _DatabaseThreads:
+    """A run's threads with database connections, kept from stage to stage, each closing its own.
+
+    Preparing a batch goes before any commit waiting: a call thread may be idle until the batch is
+    ready, while a commit that waits a little delays nothing else.
+    """
+
+    PREPARE, COMMIT, STOP = 0, 1, 2
+
+    def __init__(self, count: int):
+        self.queue: PriorityQueue = PriorityQueue()
+        self.order = itertools.count()  # first in, first out within a priority
+        self.threads = [
+            threading.Thread(target=self.serve, name=f"batch-database-{number}", daemon=True)
+            for number in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, priority: int, work: Callable, *args) -> None:
+        self.queue.put((priority, next(self.order), work, args))
+
+    def serve(self) -> None:
+        try:
+            while True:
+                _, _, work, args = self.queue.get()
+                if work is None:
+                    return
+                try:
+                    work(*args)
+                except Exception:  # the work reports its own errors to its batch: this is a bug
+                    logger.exception("batch database work failed")
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """After the work already submitted."""
+        for _ in self.threads:
+            self.submit(self.STOP, None)
+        for thread in self.threads:
+            thread.join()
+
+
 class _CallPipeline:
     """The run's threads for concurrent AI batches, kept from stage to stage.
 
@@ -688,80 +758,65 @@ class _CallPipeline:
     """
 
     def __init__(self):
-        self.database: ThreadPoolExecutor | None = None
+        self.database: _DatabaseThreads | None = None
         self.calls: ThreadPoolExecutor | None = None
-        self.database_threads: set[int] = set()
 
-    def submit(self, stage: Stage, job: Batch) -> Future:
-        """Start `job` of AI stage `stage`: the future gives its FunctionResult when all units are done."""
+    def on_database(self, priority: int, work: Callable, *args) -> None:
         if self.database is None:
-            self.database = ThreadPoolExecutor(
-                max_workers=database_threads_per_run(), thread_name_prefix="batch-database"
-            )
+            self.database = _DatabaseThreads(database_threads_per_run())
             self.calls = ThreadPoolExecutor(
                 max_workers=max(1, settings.AI_CONCURRENCY), thread_name_prefix="batch-call"
             )
-        return _PipelinedBatch(self, stage, job).future
-
-    def on_database(self, work, *args) -> None:
-        def run() -> None:
-            self.database_threads.add(threading.get_ident())
-            work(*args)
-
-        self.database.submit(run)
+        self.database.submit(priority, work, *args)
 
     def close(self) -> None:
-        """Each database thread closes its own connection (a connection is per thread).
-
-        One task per such thread, all held at a barrier until every thread has taken one, so no
-        thread can take two and leave another's connection open.
-        """
         if self.database is None:
             return
-        if self.database_threads:
-            barrier = threading.Barrier(len(self.database_threads), timeout=10)
-
-            def close_connection() -> None:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    barrier.wait()
-                connection.close()
-
-            wait([self.database.submit(close_connection) for _ in self.database_threads])
+        self.database.close()
         self.calls.shutdown()
-        self.database.shutdown()
         self.database = self.calls = None
 
 
 class _PipelinedBatch:
-    """One batch through the pipeline: prepared, its units called, each answer committed in turn.
+    """One AI batch through the pipeline: prepared, its units called, each answer committed in turn.
 
-    After a commit raises (out of credits, fenced), the batch's later answers are discarded
-    uncommitted, as `run_function` cancels its remaining calls; the future then raises that error.
+    `called` is done once every call has answered (or none will be made); `future` once every
+    answer is committed, with the batch's FunctionResult. After a commit raises (out of credits,
+    fenced), the batch's later answers are discarded uncommitted, as `run_function` cancels its
+    remaining calls; the future then raises that error.
     """
 
     def __init__(self, pipeline: _CallPipeline, stage: Stage, job: Batch):
         self.pipeline, self.stage, self.job = pipeline, stage, job
         self.future: Future = Future()
+        self.called: Future = Future()
         self.lock = threading.Lock()  # the batch's commits, one at a time: they share its result
+        self.counting = threading.Lock()  # a call thread never waits on a commit
         self.error: BaseException | None = None
-        self.remaining = 0
-        pipeline.on_database(self.start)
+        self.remaining = self.unanswered = 0
+        pipeline.on_database(_DatabaseThreads.PREPARE, self.start)
 
     def start(self) -> None:
         try:
             self.run = self.stage.start(self.job)
         except BaseException as error:
+            self.called.set_result(None)
             self.future.set_exception(error)
             return
         if not self.run.units:
+            self.called.set_result(None)
             self.future.set_result(self.run.result)
             return
-        self.remaining = len(self.run.units)
+        self.remaining = self.unanswered = len(self.run.units)
         for unit in self.run.units:
             self.pipeline.calls.submit(self.run.call, unit).add_done_callback(self.answered)
 
     def answered(self, call: Future) -> None:
-        self.pipeline.on_database(self.commit, call)
+        with self.counting:
+            self.unanswered -= 1
+            if not self.unanswered:
+                self.called.set_result(None)
+        self.pipeline.on_database(_DatabaseThreads.COMMIT, self.commit, call)
 
     def commit(self, call: Future) -> None:
         with self.lock:

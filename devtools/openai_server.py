@@ -21,6 +21,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy
+
 from ai import offline
 from ai.clustering import lexical
 from ai.specs import SPECS
@@ -295,13 +297,19 @@ class FakeOpenAIServer:
                 dimensions = int(body.get("dimensions") or 256)
                 usage = {"prompt_tokens": sum(offline.estimate_tokens(text) for text in texts)}
                 usage["total_tokens"] = usage["prompt_tokens"]
+                # As OpenAI does: base64 of little-endian float32 when asked (the SDK asks by default).
+                as_base64 = body.get("encoding_format") == "base64"
                 data = [
                     {
                         "object": "embedding",
                         "index": index,
-                        "embedding": lexical.hashed_vector(text, dimensions),
+                        "embedding": (
+                            base64.b64encode(numpy.asarray(vector, dtype="<f4").tobytes()).decode()
+                            if as_base64
+                            else vector
+                        ),
                     }
-                    for index, text in enumerate(texts)
+                    for index, vector in enumerate(lexical.hashed_vector(text, dimensions) for text in texts)
                 ]
                 model = body.get("model") or "text-embedding-3-small"
                 return {"object": "list", "data": data, "model": model, "usage": usage}

@@ -1,7 +1,10 @@
 """Keyword clustering in both modes, similarity-aware batching, and the embeddings call."""
 
+import base64
 from pathlib import Path
 
+import httpx
+import numpy
 import pytest
 
 from ai import clustering
@@ -132,6 +135,18 @@ def test_openai_embeddings_come_from_the_endpoint_one_vector_per_text_in_order(f
         return sum(x * y for x, y in zip(a, b, strict=True))
 
     assert cosine(result.vectors[0], result.vectors[1]) > cosine(result.vectors[0], result.vectors[2])
+
+
+def test_the_local_server_answers_embeddings_in_base64_when_asked_as_openai_does(fake_openai):
+    # The SDK asks for base64 unless told otherwise; floats would cost it a walk over every number.
+    def embedding(encoding: str):
+        body = {"model": "text-embedding-3-small", "input": ["running shoes"], "encoding_format": encoding}
+        answer = httpx.post(f"{fake_openai.base_url}/embeddings", json=body)
+        return answer.json()["data"][0]["embedding"]
+
+    packed, floats = embedding("base64"), embedding("float")
+    assert isinstance(packed, str)
+    assert numpy.frombuffer(base64.b64decode(packed), dtype="<f4").tolist() == pytest.approx(floats)
 
 
 def test_an_embeddings_error_is_an_ai_error(fake_openai):

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import threading
 
 import pytest
 from django.core.cache import cache
@@ -10,7 +11,7 @@ from django.utils import timezone
 from ai.models import AITaskLog
 from automation import services
 from automation.errors import RunActive
-from automation.executor import execute_run, executor_claim
+from automation.executor import _DatabaseThreads, execute_run, executor_claim
 from automation.keys import automation_lock_key
 from automation.models import AutomationConfig, AutomationRun
 from automation.stages import STAGES, get_stage
@@ -331,3 +332,14 @@ def test_the_overview_counts_each_stages_pending_rows_in_its_status_pass(pipelin
         assert row["pending"] == stage.pending(pipeline_site).count(), stage.name
         assert row["total"] == stage.model.objects.filter(site=pipeline_site).count(), stage.name
     assert overview[0]["pending"] == 6 and overview[0]["by_status"] == {"new": 10, "mapped": 2}
+
+
+def test_a_runs_database_threads_prepare_the_next_batch_before_the_commits_waiting():
+    # A call thread may sit idle until its batch is prepared; a commit that waits delays nothing.
+    threads, busy, done = _DatabaseThreads(1), threading.Event(), []
+    threads.submit(_DatabaseThreads.COMMIT, busy.wait, 5)
+    threads.submit(_DatabaseThreads.COMMIT, done.append, "commit")
+    threads.submit(_DatabaseThreads.PREPARE, done.append, "prepare")
+    busy.set()
+    threads.close()
+    assert done == ["prepare", "commit"]

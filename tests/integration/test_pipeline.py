@@ -1,6 +1,7 @@
 """Runs through the API, executed by a real Celery worker, against the local OpenAI-compatible server."""
 
 import json
+import re
 
 import pytest
 import redis
@@ -133,12 +134,20 @@ def test_pause_in_stage_4_then_resume_completes_without_double_charges(fake_open
 
 def test_cancel_releases_the_lock_and_a_new_run_can_start(fake_openai, worker):
     account, site, client = setup_site()
-    fake_openai.configure(latency_ms=200)
+    fake_openai.configure(latency_ms=300)
     run_id = start_run(client, site)
-    wait_for(lambda: run_of(run_id).current_stage >= 2, what="stage 2")
+    # Cancelled while stage 4's calls are out: their commits are refused, and the executor stops.
+    wait_for(
+        lambda: (run := run_of(run_id)).current_stage == 4 and run.current_batch.get("in_flight"),
+        what="stage 4's first calls",
+    )
     assert client.post(f"{BASE}/cancel/?run_id={run_id}").json()["data"]["status"] == "cancelled"
     assert cache.get(automation_lock_key(site.pk)) is None
     wait_for(lambda: run_of(run_id).heartbeat_at is None, what="the executor to stop")
+    ended = r"automation\.run_automation_task\[[^\]]+\] succeeded in [\d.]+s: '(\w+)'"
+    assert wait_for(lambda: re.findall(ended, worker.output()), what="the executor's outcome") == ["stopped"]
+    stopped = AutomationLogEntry.objects.filter(run__run_id=run_id, message__startswith="Executor stopped")
+    assert stopped.exists()
     fake_openai.configure(latency_ms=0)
     again = client.post(f"{BASE}/run_now/?site_id={site.pk}")
     assert again.status_code == 201

@@ -1,10 +1,12 @@
 """A run as fast as the provider allows, on any worker, without giving up its guarantees."""
 
+import bisect
 import time
 
 import pytest
 from django.db import connection
 
+from ai.models import AITaskLog
 from automation.models import AutomationLogEntry
 from billing.models import CreditTransaction
 from billing.services import credits_deduct
@@ -30,6 +32,26 @@ def test_a_stage_keeps_several_calls_in_flight_across_batches_of_one(fake_openai
     run = wait_until_ended(start_run(client, site))
     assert run.status == "completed", run.error_message
     assert 2 <= most_in_flight(fake_openai, "generate_content") <= 4
+    assert_exactly_once(site, run)
+
+
+def test_a_call_goes_out_without_waiting_for_the_commits_of_earlier_answers(fake_openai, start_worker):
+    # Calls of 20 ms answer faster than two database threads commit them: the answers queue up,
+    # and the calls must go on regardless (AI_CONCURRENCY=4: 5 batches calling, 15 in all).
+    start_worker()
+    fake_openai.configure(latency_ms=20, fixed_image=True)
+    account, site, client = setup_site(images_per_content=4)
+    run = wait_until_ended(start_run(client, site))
+    assert run.status == "completed", run.error_message
+    sent = sorted(e["time"] for e in fake_openai.requests if e["path"] == "/v1/images/generations")
+    committing = sorted(
+        log.timestamp()
+        for log in AITaskLog.objects.filter(
+            automation_run_id=run.run_id, function="generate_images"
+        ).values_list("created_at", flat=True)
+    )
+    ahead = max(bisect.bisect_right(sent, t) - bisect.bisect_right(committing, t) for t in sent)
+    assert ahead > 5 + 2  # waiting for the commits, the calls sent could pass them by 5 batches only
     assert_exactly_once(site, run)
 
 

@@ -6,6 +6,7 @@ sliding-window counter; a 429 from the provider (honouring `Retry-After`)
 pauses every caller of the same key until the provider's wait is over, not only the one that got it.
 """
 
+import contextlib
 import email.utils
 import hashlib
 import logging
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 LONGEST_WAIT_SECONDS = 1.0  # re-check at least this often while waiting for a window or a cooldown
@@ -55,6 +57,7 @@ class ProviderRateLimit:
         self.requests = RateLimitItemPerSecond(rpm, window_seconds, namespace="ai-requests") if rpm else None
         self.tokens = RateLimitItemPerSecond(tpm, window_seconds, namespace="ai-tokens") if tpm else None
         self._cooldown_until, self._cooldown_read_at = 0.0, -math.inf
+        self._cache_down = False
 
     @property
     def cooldown_key(self) -> str:
@@ -77,9 +80,10 @@ class ProviderRateLimit:
         """The provider answered 429: every caller of this key waits `seconds` from now."""
         until = time.time() + seconds
         self._cooldown_until = max(self._cooldown_until, until)
-        if (cache.get(self.cooldown_key) or 0) < until:
-            cache.set(self.cooldown_key, until, timeout=math.ceil(seconds) + 1)
-            logger.warning("AI provider rate limit reached; all callers of this key wait %.1fs", seconds)
+        with self._shared_cache():
+            if (cache.get(self.cooldown_key) or 0) < until:
+                cache.set(self.cooldown_key, until, timeout=math.ceil(seconds) + 1)
+                logger.warning("AI provider rate limit reached; all callers of this key wait %.1fs", seconds)
 
     def wait_for_cooldown(self) -> None:
         while (remaining := self.cooldown_until() - time.time()) > 0:
@@ -89,9 +93,22 @@ class ProviderRateLimit:
         """When the key's shared cooldown ends (0: none), as read at most COOLDOWN_READ_SECONDS ago."""
         now = time.monotonic()
         if now - self._cooldown_read_at >= COOLDOWN_READ_SECONDS:
-            self._cooldown_until = max(self._cooldown_until, cache.get(self.cooldown_key) or 0)
             self._cooldown_read_at = now
+            with self._shared_cache():
+                self._cooldown_until = max(self._cooldown_until, cache.get(self.cooldown_key) or 0)
         return self._cooldown_until
+
+    @contextlib.contextmanager
+    def _shared_cache(self):
+        """The shared cooldown is advice: with Redis away, this process keeps its own and calls go on."""
+        try:
+            yield
+        except RedisError as error:
+            if not self._cache_down:
+                logger.warning("AI cooldown not shared while Redis is unreachable: %s", error)
+            self._cache_down = True
+        else:
+            self._cache_down = False
 
     def _take(self, limiter, item, cost: int) -> None:
         while not limiter.hit(item, self.key, cost=cost):

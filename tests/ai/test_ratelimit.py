@@ -1,6 +1,7 @@
 """The provider rate limit is shared through Redis: separate workers together stay under it."""
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -98,3 +99,19 @@ def test_the_shared_cooldown_costs_a_cache_read_per_quarter_second_not_per_reque
     cache.set(limit.cooldown_key, 1e12, timeout=5)
     wait_for(lambda: limit.cooldown_until() == 1e12, timeout=2, what="the other worker's cooldown")
     cache.delete(limit.cooldown_key)
+
+
+def test_with_redis_unreachable_a_429_still_slows_this_worker_and_calls_go_on(server, settings):
+    # The shared cooldown is advice: a Redis restart mid-run must not fail the run's AI calls.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
+        }
+    }
+    limit = worker_provider(server).rate_limit
+    assert limit.cooldown_until() == 0
+    limit.slow_down(30)
+    assert limit.cooldown_until() >= time.time() + 29
+    call(worker_provider(server))  # another worker of this key: not slowed, and not failed

@@ -23,7 +23,7 @@ from automation.errors import Fenced
 from automation.locks import lock_extend, lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
-from automation.services import config_get_or_create, run_finish
+from automation.services import config_get_or_create, lock_release_if_ended, run_finish
 from automation.stages import STAGES, Batch, Stage
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run
@@ -132,6 +132,11 @@ def execute_run(*, run_pk: int) -> str:
     token = executor_claim(run_pk=run_pk)
     if token is None:
         logger.info("run %s: not claimed (another executor is alive, or it is not running)", run_pk)
+        # Delivered again after its executor died: if that was between ending the run and releasing
+        # the site lock, the lock is released here.
+        ended = AutomationRun.objects.filter(pk=run_pk).values("site_id", "run_id").first()
+        if ended:
+            lock_release_if_ended(**ended)
         return "not_claimed"
     run = AutomationRun.objects.select_related("site__account").get(pk=run_pk)
     hold_site_lock(run)

@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, RUN_TASK, enqueue, queue_check
 from automation.errors import RunActive
 from automation.estimate import estimate_run
-from automation.locks import lock_acquire, lock_release
+from automation.locks import lock_acquire, lock_holder, lock_release
 from automation.logger import AutomationLogger, site_log_dir
 from automation.models import (
     ACTIVE_STATUSES,
@@ -123,7 +123,10 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     now = timezone.now()
     run_id = new_run_id(trigger_type, now)
     try:
-        if not lock_acquire(site_id=site.pk, run_id=run_id):
+        if not lock_acquire(site_id=site.pk, run_id=run_id) and not (
+            lock_release_if_ended(site_id=site.pk, run_id=lock_holder(site.pk))
+            and lock_acquire(site_id=site.pk, run_id=run_id)
+        ):
             raise RunActive("An automation run is already starting or running for this site.")
     except RedisError as error:
         logger.warning("lock store unavailable: %s", error)
@@ -294,6 +297,18 @@ def runs_end_for_site_deletion(*, site: Site) -> None:
     for run_id in cancelled:
         logger.info("%s: cancelled: %s", run_id, SITE_DELETED)
     transaction.on_commit(clean_up)
+
+
+def lock_release_if_ended(*, site_id: int, run_id: str | None) -> bool:
+    """Release the site lock that `run_id` holds if that run has ended; True if it was released.
+
+    An executor that dies between ending its run and releasing the lock leaves the lock behind
+    (for AUTOMATION_LOCK_TTL). The lock of a run whose row does not exist yet (still starting) is kept.
+    """
+    if not run_id:
+        return False
+    ended = AutomationRun.objects.filter(run_id=run_id).exclude(status__in=ACTIVE_STATUSES).exists()
+    return ended and lock_release(site_id=site_id, run_id=run_id)
 
 
 def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:

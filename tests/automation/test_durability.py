@@ -17,7 +17,7 @@ from django.utils import timezone
 from ai.models import AITaskLog
 from automation import services
 from automation.errors import RunActive
-from automation.executor import hold_site_lock
+from automation.executor import execute_run, hold_site_lock
 from automation.locks import lock_acquire, lock_extend, lock_holder, lock_release
 from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
@@ -163,6 +163,26 @@ def test_the_watchdog_hands_over_a_claimed_run_whose_heartbeat_stopped(settings)
     assert recover_stale_runs() == [run.run_id]
     assert recover_stale_runs() == []  # its new message waits in the queue: nothing piles up
     assert broker.llen("automation") == 1
+
+
+def test_a_lock_left_by_a_run_that_ended_does_not_stop_the_next_run():
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    # Its executor died between ending the run and releasing the lock.
+    AutomationRun.objects.filter(pk=run.pk).update(status="completed", heartbeat_at=None)
+    assert lock_holder(site.pk) == run.run_id
+    second = services.start_automation(site=site)
+    assert lock_holder(site.pk) == second.run_id
+    empty_automation_queue()
+
+
+def test_a_run_delivered_again_after_it_ended_releases_the_lock_it_left():
+    site, owner = ready_site()
+    run = services.start_automation(site=site)
+    AutomationRun.objects.filter(pk=run.pk).update(status="completed", heartbeat_at=None)
+    assert execute_run(run_pk=run.pk) == "not_claimed"
+    assert lock_holder(site.pk) is None
+    empty_automation_queue()
 
 
 # Deleting a site ----------------------------------------------------------------------------------

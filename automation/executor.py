@@ -516,11 +516,11 @@ class RunExecutor:
         def wait_for_room() -> None:
             """Until fewer batches are calling than allowed and the commit backlog has room."""
             settle([future for future in in_flight if future.done()])
+            calling.difference_update([future for future in calling if future.done()])
             while len(calling) >= in_flight_limit or len(in_flight) >= backlog_limit:
                 done = wait([*calling, *in_flight], return_when=FIRST_COMPLETED).done
                 calling.difference_update(done)
                 settle([future for future in done if future in in_flight])
-            calling.difference_update([future for future in list(calling) if future.done()])
 
         def next_batch() -> list | None:
             """The next batch to start, or None when the stage should stop starting batches."""

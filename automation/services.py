@@ -123,10 +123,7 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     now = timezone.now()
     run_id = new_run_id(trigger_type, now)
     try:
-        if not lock_acquire(site_id=site.pk, run_id=run_id) and not (
-            lock_release_if_ended(site_id=site.pk, run_id=lock_holder(site.pk))
-            and lock_acquire(site_id=site.pk, run_id=run_id)
-        ):
+        if not lock_take(site_id=site.pk, run_id=run_id):
             raise RunActive("An automation run is already starting or running for this site.")
     except RedisError as error:
         logger.warning("lock store unavailable: %s", error)
@@ -223,7 +220,7 @@ def run_resume(*, run: AutomationRun) -> AutomationRun:
     ):
         run.refresh_from_db()
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
-    if not lock_acquire(site_id=run.site_id, run_id=run.run_id):
+    if not lock_take(site_id=run.site_id, run_id=run.run_id):
         AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PAUSED)
         raise RunActive("The site lock is held by another start; try again in a moment.")
     run.refresh_from_db()
@@ -297,6 +294,15 @@ def runs_end_for_site_deletion(*, site: Site) -> None:
     for run_id in cancelled:
         logger.info("%s: cancelled: %s", run_id, SITE_DELETED)
     transaction.on_commit(clean_up)
+
+
+def lock_take(*, site_id: int, run_id: str) -> bool:
+    """Take the site lock for `run_id`, first releasing one that a run which has ended left behind."""
+    if lock_acquire(site_id=site_id, run_id=run_id):
+        return True
+    return lock_release_if_ended(site_id=site_id, run_id=lock_holder(site_id)) and lock_acquire(
+        site_id=site_id, run_id=run_id
+    )
 
 
 def lock_release_if_ended(*, site_id: int, run_id: str | None) -> bool:

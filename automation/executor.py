@@ -23,6 +23,7 @@ from automation.errors import Fenced
 from automation.locks import lock_extend, lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
+from automation.selectors import run_control
 from automation.services import config_get_or_create, lock_release_if_ended, run_finish
 from automation.stages import STAGES, Batch, Stage
 from billing.errors import InsufficientCredits
@@ -196,7 +197,7 @@ class RunExecutor:
         if self.heartbeat and self.heartbeat.fenced.is_set():
             raise Fenced()
         while True:
-            row = AutomationRun.objects.filter(pk=self.run.pk).values_list("status", "fencing_token").first()
+            row = run_control(run_pk=self.run.pk)
             if row is None:
                 raise RunGone()
             status, token = row
@@ -361,9 +362,14 @@ class RunExecutor:
         return "cancelled"
 
     def save_result(self, stage: Stage, result: dict) -> None:
+        """The stage's result with its credits as the ledger has them (any executor's, any batch's)."""
         # total_credits_used is counted by each charge's own transaction (RunBudget.spend).
         spent = credits_used_by_run(automation_run_id=self.run.run_id)
         result["credits_used"] = spent.get(stage.number, 0)
+        self.show_result(stage, result)
+
+    def show_result(self, stage: Stage, result: dict) -> None:
+        """The stage's result so far, its credits counted from the batches settled (a progress write)."""
         self.update_run(**{f"stage_{stage.number}_result": result})
 
     def run_stage(self, stage: Stage, config: AutomationConfig) -> bool:
@@ -401,6 +407,7 @@ class RunExecutor:
         self.log.info(
             f"{stage.name}: {pending} pending.", stage=stage.number, event="stage_start", pending=pending
         )
+        result["credits_used"] = credits_used_by_run(automation_run_id=self.run.run_id).get(stage.number, 0)
         try:
             credit_cap_hit = self.run_batches(
                 stage, config, result, total=processed_before + pending, elapsed=elapsed
@@ -492,7 +499,7 @@ class RunExecutor:
                     processed=result[stage.processed_key],
                 )
             if progress.due("result"):
-                self.save_result(stage, result)
+                self.show_result(stage, result)
             show_in_flight()
             if state.out_of_credits:
                 error = state.out_of_credits
@@ -549,14 +556,16 @@ class RunExecutor:
 
         try:
             while True:
-                self.check_control(before_stop=drain)
-                self.yield_when_slice_is_used(before_yield=drain)
                 batch = next_batch()
                 if batch is None:
                     if not in_flight:
                         break
                     settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
                     continue
+                # Checked when a batch is about to start, not each time one settles: a batch taken
+                # from the queue and not started stays pending, for the run's next executor.
+                self.check_control(before_stop=drain)
+                self.yield_when_slice_is_used(before_yield=drain)
                 if state.started and config.within_stage_delay:
                     self.wait(config.within_stage_delay)
                 state.started = True
@@ -591,6 +600,7 @@ class RunExecutor:
     def tally(self, stage: Stage, result: dict, outcome, state: "_StageState") -> None:
         if outcome is not None:
             result["errors"] += len(outcome.errors)
+            result["credits_used"] += outcome.credits_used
             stage.tally(result, outcome, stage)
             if stage.created_key:
                 result[stage.created_key] += outcome.created

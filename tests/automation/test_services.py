@@ -14,7 +14,7 @@ from automation.errors import RunActive
 from automation.executor import _DatabaseThreads, execute_run, executor_claim
 from automation.keys import automation_lock_key
 from automation.models import AutomationConfig, AutomationRun
-from automation.stages import STAGES, get_stage
+from automation.stages import STAGES, Batch, get_stage
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
@@ -343,3 +343,23 @@ def test_a_runs_database_threads_prepare_the_next_batch_before_the_commits_waiti
     busy.set()
     threads.close()
     assert done == ["prepare", "commit"]
+
+
+@pytest.mark.django_db(transaction=True)  # batches in flight commit from the run's own database threads
+def test_a_run_reads_its_control_state_once_per_batch_it_starts(
+    fake_openai, pipeline_site, settings, monkeypatch
+):
+    import automation.executor as executor
+
+    settings.AI_CONCURRENCY = 4
+    fake_openai.configure(latency_ms=30, fixed_image=True)  # several batches in flight at each stage's end
+    reads, batches = [], []
+    read = executor.run_control
+    monkeypatch.setattr(executor, "run_control", lambda **kwargs: reads.append(1) or read(**kwargs))
+    monkeypatch.setattr(executor, "Batch", lambda **fields: batches.append(1) or Batch(**fields))
+    run = services.start_automation(site=pipeline_site)
+    assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message
+    assert len(batches) > 10
+    # One read as the executor begins, then one as each batch is about to start; none while the
+    # batches in flight at a stage's end settle.
+    assert len(reads) == len(batches) + 1

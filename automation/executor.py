@@ -291,11 +291,10 @@ class RunExecutor:
         except RunGone:
             return self.gone()
         except Fenced:
-            runs = AutomationRun.objects.filter(pk=self.run.pk)
-            token = runs.values_list("fencing_token", flat=True).first()
-            if token is None:
+            row = run_control(run_pk=self.run.pk)
+            if row is None:
                 return self.gone()
-            if token == self.token:  # not replaced: the run was cancelled under its commits in flight
+            if row[1] == self.token:  # not replaced: the run was cancelled under its commits in flight
                 return self.stopped()
             logger.info("%s: executor fenced out (token %s)", self.run.run_id, self.token)
             return "fenced"

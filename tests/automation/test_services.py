@@ -346,16 +346,20 @@ def test_a_runs_database_threads_prepare_the_next_batch_before_the_commits_waiti
 
 
 @pytest.mark.django_db(transaction=True)  # batches in flight commit from the run's own database threads
-def test_a_run_reads_its_control_state_once_per_batch_it_starts(
+def test_a_run_reads_its_control_state_per_batch_started_and_sums_the_ledger_per_stage_edge(
     fake_openai, pipeline_site, settings, monkeypatch
 ):
     import automation.executor as executor
 
     settings.AI_CONCURRENCY = 4
     fake_openai.configure(latency_ms=30, fixed_image=True)  # several batches in flight at each stage's end
-    reads, batches = [], []
-    read = executor.run_control
+    monkeypatch.setattr(executor, "PROGRESS_SECONDS", 0)  # a progress write after every batch
+    reads, sums, batches = [], [], []
+    read, sum_ledger = executor.run_control, executor.credits_used_by_run
     monkeypatch.setattr(executor, "run_control", lambda **kwargs: reads.append(1) or read(**kwargs))
+    monkeypatch.setattr(
+        executor, "credits_used_by_run", lambda **kwargs: sums.append(1) or sum_ledger(**kwargs)
+    )
     monkeypatch.setattr(executor, "Batch", lambda **fields: batches.append(1) or Batch(**fields))
     run = services.start_automation(site=pipeline_site)
     assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message
@@ -363,3 +367,6 @@ def test_a_run_reads_its_control_state_once_per_batch_it_starts(
     # One read as the executor begins, then one as each batch is about to start; none while the
     # batches in flight at a stage's end settle.
     assert len(reads) == len(batches) + 1
+    # The ledger is summed as a stage starts and as it ends, not on each progress write.
+    edges = run.log_entries.filter(event__in=["stage_start", "stage_complete"]).count()
+    assert len(sums) == edges

@@ -108,13 +108,25 @@ class Prepared:
 
 
 def prepare(
-    name: str, payload: dict, *, account: Account, site: Site, pricing: Pricing | None = None
+    name: str,
+    payload: dict,
+    *,
+    account: Account,
+    site: Site,
+    pricing: Pricing | None = None,
+    rows: list | None = None,
 ) -> Prepared:
-    """Validate a call before any AI work: ids, options and credits (InsufficientCredits with the numbers)."""
+    """Validate a call before any AI work: ids, options and credits (InsufficientCredits with the numbers).
+
+    `rows`, when given, are the rows of `payload["ids"]` as the caller has just read them with a
+    query at least as strict as the function's own (a run's pending queue): they are not read again.
+    Each commit locks its rows and checks them once more, so a row taken meanwhile saves nothing.
+    """
     function = get_function(name)
     ids = parse_ids(payload, max_items=function.max_items)
     options = function.clean_options(payload)
-    items = function.load(site=site, ids=ids)
+    # In id order, as load() gives them.
+    items = function.load(site=site, ids=ids) if rows is None else sorted(rows, key=lambda row: row.pk)
     pricing = pricing or Pricing.read(name)
     estimate = pricing.costs.cost(function.operation_type, function.quantity(items, options))
     credits_check(account=account, required=estimate)
@@ -185,6 +197,7 @@ def function_start(
     guard: Callable[[int], None] | None = None,
     budget: Budget | None = None,
     pricing: Pricing | None = None,
+    rows: list | None = None,
     celery_task_id: str = "",
 ) -> "FunctionRun":
     """`run_function`'s first step (validation, the credit check), for callers that schedule the rest.
@@ -192,7 +205,7 @@ def function_start(
     The caller makes each unit's `call` (no database work: any thread) and passes what it returns
     to `finish` (the commit: a thread with a database connection), as `run_function` does.
     """
-    prepared = prepare(name, payload, account=account, site=site, pricing=pricing)
+    prepared = prepare(name, payload, account=account, site=site, pricing=pricing, rows=rows)
     provider = get_provider()
     return FunctionRun(
         function=prepared.function,

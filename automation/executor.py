@@ -571,6 +571,7 @@ class RunExecutor:
                 job = Batch(
                     site=self.site,
                     ids=[row.pk for row in batch],
+                    rows=batch,
                     options=options,
                     run_id=self.run.run_id,
                     stage=stage.number,

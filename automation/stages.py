@@ -57,6 +57,7 @@ class Batch:
     guard: Callable[[int], None]
     budget: Budget | None = None  # what the run may still spend
     pricing: Pricing | None = None  # credit costs and model prices, read once for the stage
+    rows: list | None = None  # the rows of `ids` as the stage's pending query has just read them
 
 
 def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], FunctionResult]:
@@ -88,6 +89,7 @@ def _function_arguments(batch: Batch) -> dict:
         "guard": batch.guard,
         "budget": batch.budget,
         "pricing": batch.pricing,
+        "rows": batch.rows,
     }
 
 

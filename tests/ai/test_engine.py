@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ai.clustering import clustering_method_name
-from ai.engine import Pricing, run_function
+from ai.engine import Pricing, function_start, run_function
 from ai.models import AITaskLog
 from ai.providers import provider_reset
 from billing.errors import InsufficientCredits
@@ -252,6 +252,29 @@ def test_a_second_call_on_the_same_rows_writes_and_charges_nothing(fake_openai, 
     with pytest.raises(ValidationFailed):
         run_function("generate_ideas", {"ids": [clusters[0].pk]}, account=account, site=site)
     assert len(deductions(account)) == 2
+
+
+@pytest.mark.usefixtures("offline")
+def test_rows_the_caller_has_just_read_are_not_read_again_and_one_taken_meanwhile_is_not_charged(
+    tenant_with_keywords,
+):
+    """A run's batch comes with the rows its pending queue read: the commit is what checks them again."""
+    account, site, keywords = tenant_with_keywords
+    cluster_all(account, site, keywords)
+    first, second = Cluster.objects.filter(site=site).order_by("pk")[:2]
+    charged = len(deductions(account))
+    with CaptureQueriesContext(connection) as queries:
+        started = function_start(
+            "generate_ideas", {"ids": [second.pk, first.pk]}, account=account, site=site, rows=[second, first]
+        )
+    assert not [query for query in queries.captured_queries if 'FROM "planner_cluster"' in query["sql"]]
+    assert [unit.ids for unit in started.units] == [[first.pk], [second.pk]]
+    run_function("generate_ideas", {"ids": [first.pk]}, account=account, site=site)  # taken meanwhile
+    for unit in started.units:
+        started.finish(started.call(unit))
+    assert (started.result.processed, started.result.skipped) == (1, 1)
+    assert len(deductions(account)) == charged + 2
+    assert ContentIdea.objects.filter(keyword_cluster=first).count() == 3
 
 
 @pytest.mark.usefixtures("offline")

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction, CreditUsageLog, TransactionType
@@ -56,42 +57,94 @@ def credits_deduct(
     """
     if amount < 0:
         raise ValueError("amount must not be negative")
-    # No savepoint: an AI call's commit calls this while it holds the run's row lock, and each
-    # round trip there delays every other commit of the run. The refusal is raised outside the
-    # block, so a caller that catches it keeps a usable transaction.
-    with transaction.atomic(savepoint=False):
-        balance = _credits_take(account_id=account.pk, amount=amount)
-        if balance is not None:
-            ledger = CreditTransaction.objects.create(
-                account_id=account.pk,
-                site=site,
-                transaction_type=TransactionType.DEDUCTION,
-                amount=-amount,
-                balance_after=balance,
-                operation_type=operation_type,
-                description=description,
-                reference_id=reference_id,
-                automation_run_id=automation_run_id,
-                stage=stage,
-            )
-            usage = usage or Usage()
-            CreditUsageLog.objects.create(
-                account_id=account.pk,
-                site=site,
-                transaction=ledger,
-                operation_type=operation_type,
-                credits_used=amount,
-                cost_usd=usage.cost_usd,
-                model_used=usage.model,
-                tokens_in=usage.tokens_in,
-                tokens_out=usage.tokens_out,
-                automation_run_id=automation_run_id,
-                stage=stage,
-            )
-    if balance is None:
+    usage = usage or Usage()
+    ledger = CreditTransaction(
+        account_id=account.pk,
+        site=site,
+        transaction_type=TransactionType.DEDUCTION,
+        amount=-amount,
+        operation_type=operation_type,
+        description=description,
+        reference_id=reference_id,
+        automation_run_id=automation_run_id,
+        stage=stage,
+        created_at=timezone.now(),
+    )
+    # An AI call's commit charges while it holds its run's row lock: each round trip here delays
+    # every other commit of the run. No savepoint, and on PostgreSQL a single statement.
+    if connection.vendor == "postgresql":
+        taken = _credits_take_and_record(ledger, usage)
+    else:
+        taken = _credits_take_then_record(ledger, usage)
+    if taken is None:
         raise InsufficientCredits(required=amount, available=credits_balance(account_id=account.pk))
-    account.credits = balance
+    ledger.pk, ledger.balance_after = taken
+    ledger._state.adding, ledger._state.db = False, connection.alias  # as saved by the ORM
+    account.credits = ledger.balance_after
     return ledger
+
+
+def _usage_fields(ledger: CreditTransaction, usage: Usage) -> dict:
+    return {
+        "account_id": ledger.account_id,
+        "site_id": ledger.site_id,
+        "operation_type": ledger.operation_type,
+        "credits_used": -ledger.amount,
+        "cost_usd": usage.cost_usd,
+        "model_used": usage.model,
+        "tokens_in": usage.tokens_in,
+        "tokens_out": usage.tokens_out,
+        "automation_run_id": ledger.automation_run_id,
+        "stage": ledger.stage,
+        "created_at": ledger.created_at,
+    }
+
+
+def _credits_take_and_record(ledger: CreditTransaction, usage: Usage) -> tuple[int, int] | None:
+    """PostgreSQL: the conditional UPDATE and both inserts in one statement; (ledger id, balance) or None.
+
+    The inserts read the UPDATE's returned balance, so when the account holds too little nothing is
+    written. The ORM would make this three statements, each built anew in Python.
+    """
+    quote = connection.ops.quote_name
+    usage_fields = _usage_fields(ledger, usage)
+    ledger_columns = [
+        "account_id", "site_id", "transaction_type", "amount", "operation_type", "description",
+        "reference_id", "automation_run_id", "stage", "created_at",
+    ]  # fmt: skip
+    sql = f"""
+        WITH taken AS (
+            UPDATE {quote(Account._meta.db_table)} SET credits = credits - %s
+            WHERE id = %s AND credits >= %s RETURNING credits
+        ), ledger AS (
+            INSERT INTO {quote(CreditTransaction._meta.db_table)} ({", ".join(ledger_columns)}, balance_after)
+            SELECT {", ".join(["%s"] * len(ledger_columns))}, credits FROM taken
+            RETURNING id, balance_after
+        ), usage AS (
+            INSERT INTO {quote(CreditUsageLog._meta.db_table)} ({", ".join(usage_fields)}, transaction_id)
+            SELECT {", ".join(["%s"] * len(usage_fields))}, id FROM ledger
+        )
+        SELECT id, balance_after FROM ledger
+    """
+    amount = -ledger.amount
+    params = [amount, ledger.account_id, amount]
+    params += [getattr(ledger, column) for column in ledger_columns]
+    params += list(usage_fields.values())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _credits_take_then_record(ledger: CreditTransaction, usage: Usage) -> tuple[int, int] | None:
+    """Elsewhere (the embedded SQLite, which has no writing WITH): three statements."""
+    with transaction.atomic(savepoint=False):
+        balance = _credits_take(account_id=ledger.account_id, amount=-ledger.amount)
+        if balance is None:
+            return None
+        ledger.balance_after = balance
+        ledger.save(force_insert=True)
+        CreditUsageLog.objects.create(transaction=ledger, **_usage_fields(ledger, usage))
+    return ledger.pk, balance
 
 
 def _credits_take(*, account_id: int, amount: int) -> int | None:

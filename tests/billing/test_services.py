@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.errors import InsufficientCredits
-from billing.models import CreditTransaction, CreditUsageLog
+from billing.models import CreditTransaction, CreditUsageLog, OperationType
 from billing.services import Usage, credits_cost, credits_deduct, credits_grant
 from tenancy.models import Account
 from tests.factories import make_account
@@ -96,12 +96,19 @@ def test_grant_refuses_non_positive_amounts():
 
 
 @pytest.mark.django_db
-def test_a_deduction_inside_a_transaction_is_three_statements_and_no_savepoint():
+def test_a_deduction_is_one_statement_and_no_savepoint():
     """An AI call's commit charges while it holds its run's row: each round trip there delays the others."""
     account = make_account(credits=10).account
     with CaptureQueriesContext(connection) as queries:
-        credits_deduct(account=account, amount=4, operation_type="clustering")
-    statements = [query["sql"].split(" (")[0] for query in queries.captured_queries]
-    assert [sql.split()[0] for sql in statements] == ["UPDATE", "INSERT", "INSERT"]
-    assert "RETURNING" in queries.captured_queries[0]["sql"]
+        ledger = credits_deduct(
+            account=account, amount=4, operation_type=OperationType.CLUSTERING, usage=Usage(tokens_in=9)
+        )
+    assert len(queries.captured_queries) == 1
     assert Account.objects.get(pk=account.pk).credits == 6
+    stored = CreditTransaction.objects.get(pk=ledger.pk)
+    assert (stored.amount, stored.balance_after, stored.operation_type) == (-4, 6, "clustering")
+    assert (stored.usage.credits_used, stored.usage.tokens_in, stored.usage.operation_type) == (
+        4,
+        9,
+        "clustering",
+    )

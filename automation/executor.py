@@ -24,7 +24,7 @@ from automation.locks import lock_extend, lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
 from automation.selectors import run_control
-from automation.services import config_get_or_create, lock_release_if_ended, run_finish
+from automation.services import config_get_or_create, lock_release_if_ended, run_count_credits, run_finish
 from automation.stages import STAGES, Batch, Stage
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run
@@ -177,17 +177,16 @@ class RunExecutor:
         One UPDATE locks the run's row (as a pause, cancel or takeover does) and counts the item's
         credits against the run, refusing with BudgetExhausted those that would pass its cap.
         """
-        owned = AutomationRun.objects.filter(
-            pk=self.run.pk, fencing_token=self.token, status__in=ACTIVE_STATUSES
-        )
-        within_cap = owned
-        if credits and self.budget.cap is not None:
-            within_cap = owned.filter(total_credits_used__lte=self.budget.cap - credits)
-        if not within_cap.update(total_credits_used=F("total_credits_used") + credits):
-            if within_cap is not owned and owned.exists():
+        cap = self.budget.cap if credits else None
+        if not run_count_credits(run_pk=self.run.pk, token=self.token, credits=credits, cap=cap):
+            if cap is not None and self.owns_active_run():
                 raise BudgetExhausted()
             raise Fenced()
         self.budget.spent_more(credits)
+
+    def owns_active_run(self) -> bool:
+        status, token = run_control(run_pk=self.run.pk) or (None, None)
+        return token == self.token and status in ACTIVE_STATUSES
 
     def check_control(self, before_stop: Callable[[], None] | None = None) -> None:
         """Between batches: go on while running; raise Stop when paused or cancelled, Fenced when replaced.

@@ -20,6 +20,7 @@ from ai.providers import GeneratedImage, get_provider
 from billing.errors import InsufficientCredits
 from billing.selectors import CreditCostTable, credit_cost_table
 from billing.services import Usage, credits_check, credits_deduct
+from igny8.db import insert_row
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
 
@@ -292,7 +293,8 @@ class FunctionRun:
             self.function.on_failure(unit.ids, error)
         self.result.failed += 1
         self.result.errors.append({"ids": unit.ids, "error": error})
-        AITaskLog.objects.create(
+        insert_row(
+            AITaskLog,
             **self.log_fields,
             status=AITaskLog.Status.FAILED,
             model=getattr(answer, "model", self.model),
@@ -323,7 +325,8 @@ class FunctionRun:
                 images = int(isinstance(answer, GeneratedImage))
                 cost_usd = self.prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=images)
                 credits = self.costs.cost(function.operation_type, saved.quantity)
-                AITaskLog.objects.create(
+                insert_row(
+                    AITaskLog,
                     **self.log_fields,
                     status=AITaskLog.Status.SUCCESS,
                     model=model,

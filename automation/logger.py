@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from automation.models import AutomationLogEntry, AutomationRun
+from igny8.db import insert_row
 
 logger = logging.getLogger("automation")
 
@@ -45,9 +46,8 @@ class AutomationLogger:
         self._write(AutomationLogEntry.Level.ERROR, message, stage, event, data)
 
     def _write(self, level: str, message: str, stage: int | None, event: str, data: dict) -> None:
-        AutomationLogEntry.objects.create(
-            run=self.run, stage=stage, level=level, event=event, message=message, data=data
-        )
+        entry = {"run": self.run, "stage": stage, "level": level, "event": event, "message": message}
+        insert_row(AutomationLogEntry, **entry, data=data)
         getattr(logger, "info" if level == "info" else level)(
             "%s: %s", self.run.run_id, message, extra={"run_id": self.run.run_id, "stage": stage}
         )

@@ -1,6 +1,8 @@
 """The embedded default (no environment at all): SQLite, locmem cache, eager Celery, offline AI."""
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +90,14 @@ def test_demo_runs_the_whole_pipeline_on_the_embedded_default(tmp_path):
     assert articles and "<h2>" in articles[0].read_text()
     assert list((tmp_path / "media" / "images" / "site_1").rglob("*.png"))
     assert list((tmp_path / "logs" / "automation").rglob("run_trace.jsonl"))
+    # SQLite charges with three statements (PostgreSQL with one): each deduction has its usage row.
+    with contextlib.closing(sqlite3.connect(tmp_path / "igny8.sqlite3")) as database:
+        ((deductions, debited),) = database.execute(
+            "SELECT count(*), -sum(amount) FROM billing_credittransaction"
+            " WHERE transaction_type = 'deduction'"
+        )
+        ((usages, used),) = database.execute(
+            "SELECT count(*), sum(u.credits_used) FROM billing_creditusagelog u"
+            " JOIN billing_credittransaction t ON t.id = u.transaction_id"
+        )
+    assert deductions == usages > 0 and debited == used > 0

@@ -312,12 +312,7 @@ class FunctionRun:
         try:
             with transaction.atomic():
                 # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
-                rows = list(
-                    function.eligible(site=site)
-                    .filter(pk__in=unit.ids)
-                    .select_for_update(of=("self",))
-                    .order_by("pk")
-                )
+                rows = function.locked(site=site, ids=unit.ids)
                 saved = function.save(rows, answer, site=site, options=self.options)
                 if saved is None:
                     self.result.skipped += 1

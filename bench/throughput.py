@@ -4,8 +4,11 @@ P1  whole-run wall time ÷ Σ_stages ⌈calls_s / c⌉ × L, at L = 200 ms, c = 
     keywords, delays 0 (target ≤ 1.25); beside it, the same wall ÷ the one-call-at-a-time time.
 P5  10 sites started together on 2 worker processes: wall ÷ the slowest site's wall alone
     (target ≤ 1.5), with calls of 200 ms and again of 1 s.
+CPU what one AI call costs a worker: sites run one after another in this process, against the
+    local server in a process of its own. On two cores it bounds P5, and it moves far less than
+    wall times when the machine is shared.
 
-    python bench/run.py throughput [--p1 | --p5] [--detail]   # or `make bench`; services as for tests
+    python bench/run.py throughput [--p1 | --p5 | --cpu] [--detail]   # or `make bench`
 """
 
 import math
@@ -80,6 +83,12 @@ def machine_cpu_seconds() -> float | None:
         return None
     idle = fields[3] + fields[4]  # idle and waiting for I/O
     return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop_workers(workers: list[subprocess.Popen]) -> None:
@@ -216,7 +225,85 @@ def main() -> None:
             finally:
                 stop_workers(workers)
 
-        if "--p5" not in sys.argv:
+        only = {"--p1", "--p5", "--cpu"} & set(sys.argv)
+        if not only or "--p1" in only:
             measure_p1()
-        if "--p1" not in sys.argv:
+        if not only or "--p5" in only:
             measure_p5()
+    if not only or "--cpu" in only:
+        measure_cpu_per_call(new_site)
+
+
+def measure_cpu_per_call(new_site) -> None:
+    """Sites run in this process one after another, calls answered at once by a server of its own."""
+    import socket
+
+    from celery import current_app
+    from django.conf import settings
+
+    from ai.models import AITaskLog
+    from ai.providers import provider_reset
+    from automation.models import AutomationRun
+    from automation.services import AutomationService
+    from tests.waiting import wait_for
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "devtools.openai_server", "--port", str(port), "--fixed-image"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    overrides = {
+        "AI_PROVIDER": "openai",
+        "OPENAI_API_KEY": "bench",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+        "AI_CONCURRENCY": CONCURRENCY,
+        "AI_IMAGE_SIZE": "256x256",
+    }
+    saved = {name: getattr(settings, name) for name in overrides}
+    eager = current_app.conf.task_always_eager
+    try:
+        wait_for(lambda: _answers(port), timeout=30, what="the local AI server", interval=0.1)
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        provider_reset()
+        # In-process: the run executes inside start_automation, and nothing reaches a broker.
+        current_app.conf.task_always_eager = True
+
+        def run(site) -> int:
+            run = AutomationService.start_automation(site=site)
+            assert AutomationRun.objects.get(pk=run.pk).status == "completed"
+            return AITaskLog.objects.filter(automation_run_id=run.run_id).count()
+
+        run(new_site(10))  # imports, the HTTP client
+        sites = [new_site(30, offset=10 * n) for n in range(4)]
+        cpu, server_cpu, machine = time.process_time(), process_cpu_seconds(server.pid), machine_cpu_seconds()
+        calls = sum(run(site) for site in sites)
+        cpu, server_cpu = time.process_time() - cpu, process_cpu_seconds(server.pid) - server_cpu
+        rest = ""
+        if machine is not None:
+            others = machine_cpu_seconds() - machine - cpu - server_cpu
+            rest = f", PostgreSQL and the rest {1000 * others / calls:.1f}"
+        print(
+            f"CPU per AI call, {calls} calls of 4 sites run one after another in this process: "
+            f"worker {1000 * cpu / calls:.1f} ms{rest}, the local server {1000 * server_cpu / calls:.1f}"
+        )
+    finally:
+        current_app.conf.task_always_eager = eager
+        for name, value in saved.items():
+            setattr(settings, name, value)
+        provider_reset()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1):
+            return True
+    except OSError:
+        return False

@@ -362,6 +362,7 @@ def main() -> None:
     parser.add_argument("--timeout-rate", type=float, default=0.0)
     parser.add_argument("--malformed-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fixed-image", action="store_true", help="one image per size, drawn once")
     args = parser.parse_args()
     server = FakeOpenAIServer(
         args.host,
@@ -371,6 +372,7 @@ def main() -> None:
         timeout_rate=args.timeout_rate,
         malformed_rate=args.malformed_rate,
         seed=args.seed,
+        fixed_image=args.fixed_image,
     )
     print(f"fake-openai listening on {server.base_url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -324,9 +324,10 @@ def run_count_credits(*, run_pk: int, token: int, credits: int, cap: int | None 
     times the CPU of the statement itself to build. It locks the run's row until the commit.
     """
     table = connection.ops.quote_name(AutomationRun._meta.db_table)
+    statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
     sql = (
         f"UPDATE {table} SET total_credits_used = total_credits_used + %s"
-        " WHERE id = %s AND fencing_token = %s AND status IN (%s, %s)"
+        f" WHERE id = %s AND fencing_token = %s AND status IN ({statuses})"
     )
     params = [credits, run_pk, token, *ACTIVE_STATUSES]
     if cap is not None:

@@ -1,3 +1,4 @@
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -100,38 +101,49 @@ def _usage_fields(ledger: CreditTransaction, usage: Usage) -> dict:
     }
 
 
+LEDGER_COLUMNS = (
+    "account_id", "site_id", "transaction_type", "amount", "operation_type", "description",
+    "reference_id", "automation_run_id", "stage", "created_at",
+)  # fmt: skip
+USAGE_COLUMNS = (
+    "account_id", "site_id", "operation_type", "credits_used", "cost_usd", "model_used", "tokens_in",
+    "tokens_out", "automation_run_id", "stage", "created_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _charge_statement() -> str:
+    """PostgreSQL's one-statement charge (`_credits_take_and_record`), built once per process."""
+    quote = connection.ops.quote_name
+    return f"""
+        WITH taken AS (
+            UPDATE {quote(Account._meta.db_table)} SET credits = credits - %s
+            WHERE id = %s AND credits >= %s RETURNING credits
+        ), ledger AS (
+            INSERT INTO {quote(CreditTransaction._meta.db_table)} ({", ".join(LEDGER_COLUMNS)}, balance_after)
+            SELECT {", ".join(["%s"] * len(LEDGER_COLUMNS))}, credits FROM taken
+            RETURNING id, balance_after
+        ), usage AS (
+            INSERT INTO {quote(CreditUsageLog._meta.db_table)} ({", ".join(USAGE_COLUMNS)}, transaction_id)
+            SELECT {", ".join(["%s"] * len(USAGE_COLUMNS))}, id FROM ledger
+        )
+        SELECT id, balance_after FROM ledger
+    """
+
+
 def _credits_take_and_record(ledger: CreditTransaction, usage: Usage) -> tuple[int, int] | None:
     """PostgreSQL: the conditional UPDATE and both inserts in one statement; (ledger id, balance) or None.
 
     The inserts read the UPDATE's returned balance, so when the account holds too little nothing is
     written. The ORM would make this three statements, each built anew in Python.
     """
-    quote = connection.ops.quote_name
     usage_fields = _usage_fields(ledger, usage)
-    ledger_columns = [
-        "account_id", "site_id", "transaction_type", "amount", "operation_type", "description",
-        "reference_id", "automation_run_id", "stage", "created_at",
-    ]  # fmt: skip
-    sql = f"""
-        WITH taken AS (
-            UPDATE {quote(Account._meta.db_table)} SET credits = credits - %s
-            WHERE id = %s AND credits >= %s RETURNING credits
-        ), ledger AS (
-            INSERT INTO {quote(CreditTransaction._meta.db_table)} ({", ".join(ledger_columns)}, balance_after)
-            SELECT {", ".join(["%s"] * len(ledger_columns))}, credits FROM taken
-            RETURNING id, balance_after
-        ), usage AS (
-            INSERT INTO {quote(CreditUsageLog._meta.db_table)} ({", ".join(usage_fields)}, transaction_id)
-            SELECT {", ".join(["%s"] * len(usage_fields))}, id FROM ledger
-        )
-        SELECT id, balance_after FROM ledger
-    """
     amount = -ledger.amount
     params = [amount, ledger.account_id, amount]
-    params += [getattr(ledger, column) for column in ledger_columns]
-    params += list(usage_fields.values())
+    params += [getattr(ledger, column) for column in LEDGER_COLUMNS]
+    params += [usage_fields[column] for column in USAGE_COLUMNS]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_charge_statement(), params)
         return cursor.fetchone()
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +16,7 @@ from ai.defaults import default_price
 from ai.errors import AIError
 from ai.functions import AIFunction, Unit, get_function
 from ai.models import AITaskLog, ModelPrice
-from ai.providers import GeneratedImage, get_provider
+from ai.providers import GeneratedImage, Provider, get_provider
 from billing.errors import InsufficientCredits
 from billing.selectors import CreditCostTable, credit_cost_table
 from billing.services import Usage, credits_check, credits_deduct
@@ -170,21 +170,21 @@ def run_function(
     stops the remaining calls and is raised after logging. `pricing`, when given, prices the calls
     (a run's stage shares one); without it the tables are read now.
     """
-    started = function_start(name, payload, **arguments)
-    units = started.units
+    calls = function_start(name, payload, **arguments)
+    units = calls.units
     workers = max(1, min(settings.AI_CONCURRENCY, len(units)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{name}") as pool:
-        futures = [pool.submit(started.call, unit) for unit in units]
+        futures = [pool.submit(calls.call, unit) for unit in units]
         try:
             for done, future in enumerate(as_completed(futures), start=1):
-                started.finish(future.result())
+                calls.finish(future.result())
                 if progress:
                     progress(done, len(units), f"{name}: {done}/{len(units)} done")
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
-    return started.result
+    return calls.result
 
 
 def function_start(
@@ -200,7 +200,7 @@ def function_start(
     pricing: Pricing | None = None,
     rows: list | None = None,
     celery_task_id: str = "",
-) -> "FunctionRun":
+) -> "FunctionCalls":
     """`run_function`'s first step (validation, the credit check), for callers that schedule the rest.
 
     The caller makes each unit's `call` (no database work: any thread) and passes what it returns
@@ -208,7 +208,7 @@ def function_start(
     """
     prepared = prepare(name, payload, account=account, site=site, pricing=pricing, rows=rows)
     provider = get_provider()
-    return FunctionRun(
+    return FunctionCalls(
         function=prepared.function,
         options=prepared.options,
         site=site,
@@ -232,14 +232,29 @@ def function_start(
     )
 
 
+@dataclass(frozen=True)
+class CallOutcome:
+    """What one unit's provider call came to: `finish` commits it, `discard` drops it."""
+
+    unit: Unit
+    started: float  # time.monotonic() before the call
+    answer: Any = None  # the provider's answer; None when the call failed or was not made
+    error: str | None = None  # why the call failed
+    hold: int = 0  # credits the call holds against the caller's budget until it is finished
+
+    @property
+    def refused_by_budget(self) -> bool:
+        return self.answer is None and self.error is None
+
+
 @dataclass
-class FunctionRun:
-    """One run_function call: makes each unit's provider call, then commits or fails it."""
+class FunctionCalls:
+    """The provider calls of one `run_function` invocation: each unit's call, then its commit."""
 
     function: AIFunction
     options: dict
     site: Site
-    provider: object
+    provider: Provider
     model: str
     guard: Callable[[int], None] | None
     budget: Budget | None
@@ -249,8 +264,8 @@ class FunctionRun:
     units: list[Unit]
     result: FunctionResult
 
-    def call(self, unit: Unit) -> tuple:
-        """The provider call (no database work: any thread). Returns what `finish` takes."""
+    def call(self, unit: Unit) -> CallOutcome:
+        """The provider call (no database work: any thread)."""
         started = time.monotonic()
         hold = 0
         if self.budget is not None:
@@ -259,34 +274,34 @@ class FunctionRun:
                 self.function.operation_type, self.function.quantity(unit.items, self.options)
             )
             if not self.budget.reserve(hold):
-                return unit, None, None, started, 0
+                return CallOutcome(unit=unit, started=started)
         try:
-            return unit, self.function.call(self.provider, unit, self.model), None, started, hold
+            answer = self.function.call(self.provider, unit, self.model)
         except AIError as error:
-            return unit, None, str(error), started, hold
+            return CallOutcome(unit=unit, started=started, error=str(error), hold=hold)
         except Exception as error:  # a provider bug must not take the other calls down with it
             logger.exception("%s: unexpected provider error", self.function.name)
-            return unit, None, f"Unexpected provider error: {error}", started, hold
+            return CallOutcome(
+                unit=unit, started=started, error=f"Unexpected provider error: {error}", hold=hold
+            )
+        return CallOutcome(unit=unit, started=started, answer=answer, hold=hold)
 
-    def finish(self, called: tuple) -> None:
-        """Commit (or record the failure of) one unit's call, given what `call` returned."""
-        unit, answer, error, started, hold = called
+    def finish(self, outcome: CallOutcome) -> None:
+        """Commit (or record the failure of) one unit's call."""
         try:
-            if error is not None:
-                self.fail(unit, error, started)
-            elif answer is None:
-                self.result.capped += len(unit.items)
+            if outcome.error is not None:
+                self.fail(outcome.unit, outcome.error, outcome.started)
+            elif outcome.refused_by_budget:
+                self.result.capped += len(outcome.unit.items)
             else:
-                self.commit(unit, answer, started)
+                self.commit(outcome.unit, outcome.answer, outcome.started)
         finally:
-            if self.budget is not None and hold:
-                self.budget.release(hold)
+            self.discard(outcome)
 
-    def discard(self, called: tuple) -> None:
-        """Drop one unit's answer uncommitted (the caller stopped on an error): its items stay."""
-        hold = called[-1]
-        if self.budget is not None and hold:
-            self.budget.release(hold)
+    def discard(self, outcome: CallOutcome) -> None:
+        """Drop the call's hold on the budget; an answer not finished leaves its items pending."""
+        if self.budget is not None and outcome.hold:
+            self.budget.release(outcome.hold)
 
     def fail(self, unit: Unit, error: str, started: float, *, answer=None, final: bool = True) -> None:
         if final and self.function.on_failure:

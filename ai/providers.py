@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import jsonschema
 import openai
@@ -38,6 +39,19 @@ class Embeddings:
 class GeneratedImage:
     png: bytes
     model: str
+
+
+class Provider(Protocol):
+    """What the engine asks of an AI provider. Each method raises AIError when the call fails."""
+
+    name: str  # recorded on every AI task log
+
+    def complete_json(self, *, spec: FunctionSpec, data: dict, model: str) -> Completion:
+        """The function's JSON answer for `data`, validated against `spec`'s schema."""
+
+    def generate_image(self, *, model: str, prompt: str, size: str) -> GeneratedImage: ...
+
+    def embed(self, *, model: str, texts: list[str]) -> Embeddings: ...
 
 
 class OpenAIProvider:
@@ -171,7 +185,7 @@ class OfflineProvider:
 @lru_cache(maxsize=1)
 def _provider_for(
     name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int, limits: tuple
-):
+) -> Provider:
     if name == "openai":
         rpm, tpm, window, storage_uri = limits
         rate_limit = ProviderRateLimit(
@@ -194,7 +208,7 @@ def _provider_for(
     raise ValueError(f"Unknown AI_PROVIDER '{name}' (use 'openai' or 'offline').")
 
 
-def get_provider():
+def get_provider() -> Provider:
     """The provider the settings name, built once and shared by every call of the process."""
     return _provider_for(
         settings.AI_PROVIDER,

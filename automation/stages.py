@@ -15,14 +15,14 @@ from django.db.models.functions import Cast, Ceil
 
 from ai.engine import (
     Budget,
+    CallOutcome,
+    FunctionCalls,
     FunctionResult,
-    FunctionRun,
     Pricing,
     function_start,
     keywords_in_similarity_order,
-    run_function,
 )
-from ai.functions import get_function
+from ai.functions import Unit, get_function
 from automation.models import AutomationConfig
 from billing.selectors import CreditCostTable
 from planner.models import Cluster, ContentIdea, Keyword
@@ -60,23 +60,65 @@ class Batch:
     rows: list | None = None  # the rows of `ids` as the stage's pending query has just read them
 
 
-def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], FunctionResult]:
-    """A batch processed by a local service in one transaction, after the executor's guard."""
+class AIBatch:
+    """An AI stage's batch as the engine runs it (an `igny8.concurrency.Job`).
 
-    def process(batch: Batch) -> FunctionResult:
+    Prepared on a database thread (validation and the credit check), then each unit's provider
+    call, then each answer committed with its charge, as `ai.engine.run_function` does.
+    """
+
+    def __init__(self, function_name: str, batch: Batch):
+        self.function_name, self.batch = function_name, batch
+        self.calls: FunctionCalls | None = None
+
+    def prepare(self) -> list[Unit]:
+        self.calls = function_start(self.function_name, **_function_arguments(self.batch))
+        return self.calls.units
+
+    def call(self, unit: Unit) -> CallOutcome:
+        return self.calls.call(unit)
+
+    def commit(self, answer: CallOutcome) -> None:
+        self.calls.finish(answer)
+
+    def discard(self, answer: CallOutcome) -> None:
+        self.calls.discard(answer)
+
+    def result(self) -> FunctionResult:
+        return self.calls.result
+
+
+class LocalBatch:
+    """A local stage's batch: one transaction, after the executor's guard, in `prepare`; no calls."""
+
+    def __init__(self, service: Callable[..., int], name: str, batch: Batch):
+        self.service, self.name, self.batch = service, name, batch
+        self.outcome: FunctionResult | None = None
+
+    def prepare(self) -> list:
         with transaction.atomic():
-            batch.guard(0)
-            done = service(site=batch.site, ids=batch.ids)
-        return FunctionResult(function=name, requested=len(batch.ids), processed=done, created=done)
+            self.batch.guard(0)
+            done = self.service(site=self.batch.site, ids=self.batch.ids)
+        self.outcome = FunctionResult(
+            function=self.name, requested=len(self.batch.ids), processed=done, created=done
+        )
+        return []
 
-    return process
+    def call(self, unit):
+        raise NotImplementedError("a local batch makes no calls")
+
+    commit = discard = call
+
+    def result(self) -> FunctionResult:
+        return self.outcome
 
 
-def ai_step(function_name: str) -> Callable[[Batch], FunctionResult]:
-    def process(batch: Batch) -> FunctionResult:
-        return run_function(function_name, **_function_arguments(batch))
+def ai_step(function_name: str) -> Callable[[Batch], AIBatch]:
+    return lambda batch: AIBatch(function_name, batch)
 
-    return process
+
+def local_step(service: Callable[..., int], name: str) -> Callable[[Batch], LocalBatch]:
+    return lambda batch: LocalBatch(service, name, batch)
 
 
 def _function_arguments(batch: Batch) -> dict:
@@ -120,7 +162,7 @@ class Stage:
     type: str  # "AI", "Local" or "Manual", as the pipeline overview shows it
     model: type[models.Model]
     selects: Callable[..., QuerySet]  # the owning app's selector, called as selects(site=site)
-    process: Callable[[Batch], FunctionResult]
+    start: Callable[[Batch], AIBatch | LocalBatch]  # the batch as a job for igny8.concurrency
     processed_key: str
     created_key: str | None = None
     extra_result_keys: tuple[str, ...] = ()
@@ -150,10 +192,6 @@ class Stage:
     @property
     def items_name(self) -> str:
         return get_function(self.function_name).items_name if self.function_name else "items"
-
-    def start(self, batch: Batch) -> FunctionRun:
-        """An AI stage's batch, validated and credit-checked; the caller makes its calls and commits."""
-        return function_start(self.function_name, **_function_arguments(batch))
 
     def batch_size(self, config: AutomationConfig) -> int | None:
         return config.batch_size(self.number) if self.has_batch_size else None
@@ -242,7 +280,7 @@ STAGES: tuple[Stage, ...] = (
         model=Keyword,
         selects=keywords_ready_to_cluster,
         function_name="auto_cluster",
-        process=ai_step("auto_cluster"),
+        start=ai_step("auto_cluster"),
         processed_key="keywords_processed",
         created_key="clusters_created",
         extra_result_keys=("batches_run",),
@@ -261,7 +299,7 @@ STAGES: tuple[Stage, ...] = (
         model=Cluster,
         selects=clusters_ready_for_ideas,
         function_name="generate_ideas",
-        process=ai_step("generate_ideas"),
+        start=ai_step("generate_ideas"),
         processed_key="clusters_processed",
         created_key="ideas_created",
         cap_field="max_clusters_per_run",
@@ -274,7 +312,7 @@ STAGES: tuple[Stage, ...] = (
         type="Local",
         model=ContentIdea,
         selects=ideas_ready_for_tasks,
-        process=local_step(
+        start=local_step(
             lambda *, site, ids: len(ideas_queue_to_writer(site=site, idea_ids=ids)), "queue_to_writer"
         ),
         processed_key="ideas_processed",
@@ -290,7 +328,7 @@ STAGES: tuple[Stage, ...] = (
         model=Task,
         selects=tasks_ready_for_content,
         function_name="generate_content",
-        process=ai_step("generate_content"),
+        start=ai_step("generate_content"),
         processed_key="tasks_processed",
         created_key="content_created",
         extra_result_keys=("total_words",),
@@ -306,7 +344,7 @@ STAGES: tuple[Stage, ...] = (
         model=Content,
         selects=contents_ready_for_image_prompts,
         function_name="generate_image_prompts",
-        process=ai_step("generate_image_prompts"),
+        start=ai_step("generate_image_prompts"),
         processed_key="content_processed",
         created_key="prompts_created",
         cap_field="max_content_per_run",
@@ -321,7 +359,7 @@ STAGES: tuple[Stage, ...] = (
         model=Image,
         selects=images_ready_to_generate,
         function_name="generate_images",
-        process=ai_step("generate_images"),
+        start=ai_step("generate_images"),
         processed_key="images_processed",
         created_key="images_generated",
         extra_result_keys=("images_failed",),
@@ -335,7 +373,7 @@ STAGES: tuple[Stage, ...] = (
         type="Manual",
         model=Content,
         selects=contents_ready_for_review,
-        process=local_step(
+        start=local_step(
             lambda *, site, ids: contents_move_to_review(site=site, content_ids=ids), "review_gate"
         ),
         processed_key="ready_for_review",

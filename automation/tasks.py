@@ -6,7 +6,9 @@ from celery import shared_task
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun
 from django.db import DatabaseError, close_old_connections, connection
 
-from automation import executor, services, watchdog
+from automation import services, watchdog
+from automation.engine.claim import execute_run
+from automation.engine.sizing import connection_shortfall
 from automation.services import AutomationService
 
 # acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
@@ -36,9 +38,7 @@ def _warn_when_runs_could_exhaust_connections(sender, instance, **kwargs):
         return  # the database is not up yet: the first run will say so
     finally:
         connection.close()
-    shortfall = executor.connection_shortfall(
-        worker_threads=instance.concurrency, max_connections=max_connections
-    )
+    shortfall = connection_shortfall(worker_threads=instance.concurrency, max_connections=max_connections)
     if shortfall:
         logger.warning("Database connections may run out: %s.", shortfall)
 
@@ -48,18 +48,18 @@ RUN_TASK_OPTIONS = {"bind": False, "acks_late": True, "reject_on_worker_lost": T
 
 @shared_task(name="automation.run_automation_task", **RUN_TASK_OPTIONS)
 def run_automation_task(run_pk: int) -> str:
-    return executor.execute_run(run_pk=run_pk)
+    return execute_run(run_pk=run_pk)
 
 
 @shared_task(name="automation.resume_automation_task", **RUN_TASK_OPTIONS)
 def resume_automation_task(run_pk: int) -> str:
-    return executor.execute_run(run_pk=run_pk)
+    return execute_run(run_pk=run_pk)
 
 
 @shared_task(name="automation.continue_automation_task", **RUN_TASK_OPTIONS)
 def continue_automation_task(run_pk: int) -> str:
     """The reference system's name for resuming a run: the same as `resume_automation_task`."""
-    return executor.execute_run(run_pk=run_pk)
+    return execute_run(run_pk=run_pk)
 
 
 @shared_task(name="automation.check_scheduled_automations")

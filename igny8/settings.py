@@ -300,6 +300,8 @@ AUTOMATION_STALE_SECONDS = env_float("AUTOMATION_STALE_SECONDS", 300.0)
 # A run hands its worker slot back (and queues itself again) after this long, so one big site
 # cannot hold a worker while other sites wait.
 AUTOMATION_SLICE_SECONDS = env_float("AUTOMATION_SLICE_SECONDS", 600.0)
+# How often a working stage writes its result and items in flight to the run (the progress shown).
+AUTOMATION_PROGRESS_SECONDS = env_float("AUTOMATION_PROGRESS_SECONDS", 0.5)
 # A run waiting in the queue is re-enqueued only after this long (Redis returns a message a dead worker
 # had reserved after its one-hour visibility timeout).
 AUTOMATION_QUEUE_STALE_SECONDS = env_float("AUTOMATION_QUEUE_STALE_SECONDS", 3600.0)

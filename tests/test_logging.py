@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from automation import services
-from automation.executor import execute_run
+from automation.engine.claim import execute_run
 from igny8.logs import ContextFilter, JsonFormatter
 from tests.factories import make_keywords
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from ai.models import AITaskLog
 from automation import services
+from automation.engine.claim import execute_run
+from automation.engine.heartbeat import hold_site_lock
 from automation.errors import RunActive
-from automation.executor import execute_run, hold_site_lock
 from automation.locks import lock_acquire, lock_extend, lock_holder, lock_release
 from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun

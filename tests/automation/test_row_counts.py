@@ -7,7 +7,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from automation import row_counts, services
-from automation.executor import execute_run
+from automation.engine.claim import execute_run
 from automation.models import StageRowCount
 from automation.stages import STAGES
 from planner.models import Keyword

@@ -2,19 +2,20 @@
 
 import datetime
 import re
-import threading
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ai.models import AITaskLog
 from automation import services
+from automation.engine.claim import execute_run, executor_claim
 from automation.errors import RunActive
-from automation.executor import _DatabaseThreads, execute_run, executor_claim
 from automation.keys import automation_lock_key
 from automation.models import AutomationConfig, AutomationRun
-from automation.stages import STAGES, Batch, get_stage
+from automation.stages import STAGES, get_stage
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
 from igny8.errors import InvalidTransition
@@ -235,7 +236,7 @@ def test_scheduler_skips_a_site_that_ran_in_the_last_23_hours(pipeline_site):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site, settings):
-    from automation.executor import Heartbeat
+    from automation.engine.heartbeat import Heartbeat
 
     settings.AUTOMATION_HEARTBEAT_SECONDS = 0.05
     run = services.start_automation(site=pipeline_site)
@@ -250,8 +251,7 @@ def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site,
             what="a heartbeat",
         )
         AutomationRun.objects.filter(pk=run.pk).update(fencing_token=token + 1)
-        heartbeat.join(timeout=5)
-        assert heartbeat.fenced.is_set()
+        assert heartbeat.fenced.wait(timeout=5)
     finally:
         heartbeat.stop()
 
@@ -334,39 +334,24 @@ def test_the_overview_counts_each_stages_pending_rows_in_its_status_pass(pipelin
     assert overview[0]["pending"] == 6 and overview[0]["by_status"] == {"new": 10, "mapped": 2}
 
 
-def test_a_runs_database_threads_prepare_the_next_batch_before_the_commits_waiting():
-    # A call thread may sit idle until its batch is prepared; a commit that waits delays nothing.
-    threads, busy, done = _DatabaseThreads(1), threading.Event(), []
-    threads.submit(_DatabaseThreads.COMMIT, busy.wait, 5)
-    threads.submit(_DatabaseThreads.COMMIT, done.append, "commit")
-    threads.submit(_DatabaseThreads.PREPARE, done.append, "prepare")
-    busy.set()
-    threads.close()
-    assert done == ["prepare", "commit"]
-
-
 @pytest.mark.django_db(transaction=True)  # batches in flight commit from the run's own database threads
 def test_a_run_reads_its_control_state_per_batch_started_and_sums_the_ledger_per_stage_edge(
-    fake_openai, pipeline_site, settings, monkeypatch
+    fake_openai, pipeline_site, settings
 ):
-    import automation.executor as executor
-
     settings.AI_CONCURRENCY = 4
+    settings.AUTOMATION_PROGRESS_SECONDS = 0  # a progress write after every batch
     fake_openai.configure(latency_ms=30, fixed_image=True)  # several batches in flight at each stage's end
-    monkeypatch.setattr(executor, "PROGRESS_SECONDS", 0)  # a progress write after every batch
-    reads, sums, batches = [], [], []
-    read, sum_ledger = executor.run_control, executor.credits_used_by_run
-    monkeypatch.setattr(executor, "run_control", lambda **kwargs: reads.append(1) or read(**kwargs))
-    monkeypatch.setattr(
-        executor, "credits_used_by_run", lambda **kwargs: sums.append(1) or sum_ledger(**kwargs)
-    )
-    monkeypatch.setattr(executor, "Batch", lambda **fields: batches.append(1) or Batch(**fields))
     run = services.start_automation(site=pipeline_site)
-    assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message
-    assert len(batches) > 10
+    # The executor's own connection (this thread); the batches commit on the run's database threads.
+    with CaptureQueriesContext(connection) as queries:
+        assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message
+    control_reads = [q for q in queries if re.match(r'SELECT "?status"?, "?fencing_token"? FROM', q["sql"])]
+    ledger_sums = [q for q in queries if "SUM(" in q["sql"] and CreditTransaction._meta.db_table in q["sql"]]
+    batches = run.log_entries.filter(event="stage_item_processed").count()
+    assert batches > 10
     # One read as the executor begins, then one as each batch is about to start; none while the
     # batches in flight at a stage's end settle.
-    assert len(reads) == len(batches) + 1
+    assert len(control_reads) == batches + 1
     # The ledger is summed as a stage starts and as it ends, not on each progress write.
     edges = run.log_entries.filter(event__in=["stage_start", "stage_complete"]).count()
-    assert len(sums) == edges
+    assert len(ledger_sums) == edges

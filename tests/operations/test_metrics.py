@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ai.models import AITaskLog
 from automation import services
-from automation.executor import execute_run, executor_claim
+from automation.engine.claim import execute_run, executor_claim
 from tests.factories import SMALL_RUN_KEYWORDS, make_keywords
 
 pytestmark = pytest.mark.django_db

@@ -180,6 +180,19 @@ def keyword_import_csv(*, site: Site, data: bytes) -> dict:
         ) from None
     # strict: a quote that is never closed is an error on its line, not one giant keyword.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    columns = _csv_header(reader)
+    parsed, errors = _csv_keyword_rows(reader, columns)
+    added = keywords_add(site=site, rows=parsed)
+    all_errors = sorted(errors + added.errors, key=lambda item: item["ref"])
+    return {
+        "created": len(added.created),
+        "skipped": len(all_errors),
+        "errors": [{"line": item["ref"], "error": item["error"]} for item in all_errors],
+    }
+
+
+def _csv_header(reader) -> list[str]:
+    """The header's column names, lower-cased; ValidationFailed without a keyword column or with repeats."""
     try:
         header = next(reader, None)
     except csv.Error as error:
@@ -197,6 +210,11 @@ def keyword_import_csv(*, site: Site, data: bytes) -> dict:
             code="duplicate_columns",
             errors={"header": [f"'{name}' appears more than once." for name in repeated]},
         )
+    return columns
+
+
+def _csv_keyword_rows(reader, columns: list[str]) -> tuple[list, list]:
+    """The parsed rows with the line each starts on, and the lines refused with why."""
     parsed, errors = [], []
     line = reader.line_num
     while True:
@@ -204,7 +222,7 @@ def keyword_import_csv(*, site: Site, data: bytes) -> dict:
         try:
             values = next(reader)
         except StopIteration:
-            break
+            return parsed, errors
         except csv.Error as error:
             line = reader.line_num
             errors.append({"ref": first_line, "error": _csv_error_message(error)})
@@ -217,13 +235,6 @@ def keyword_import_csv(*, site: Site, data: bytes) -> dict:
             parsed.append((first_line, keyword_row_parse(raw)))
         except ValueError as error:
             errors.append({"ref": first_line, "error": str(error)})
-    added = keywords_add(site=site, rows=parsed)
-    all_errors = sorted(errors + added.errors, key=lambda item: item["ref"])
-    return {
-        "created": len(added.created),
-        "skipped": len(all_errors),
-        "errors": [{"line": item["ref"], "error": item["error"]} for item in all_errors],
-    }
 
 
 def keyword_update(*, keyword: Keyword, fields: Mapping) -> Keyword:

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ai.clustering import clustering_method_name
-from ai.engine import Pricing, function_start, run_function
+from ai.engine import function_start, run_function
 from ai.models import AITaskLog
+from ai.pricing import Pricing
 from ai.providers import provider_reset
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
@@ -264,15 +265,15 @@ def test_rows_the_caller_has_just_read_are_not_read_again_and_one_taken_meanwhil
     first, second = Cluster.objects.filter(site=site).order_by("pk")[:2]
     charged = len(deductions(account))
     with CaptureQueriesContext(connection) as queries:
-        started = function_start(
+        calls = function_start(
             "generate_ideas", {"ids": [second.pk, first.pk]}, account=account, site=site, rows=[second, first]
         )
     assert not [query for query in queries.captured_queries if 'FROM "planner_cluster"' in query["sql"]]
-    assert [unit.ids for unit in started.units] == [[first.pk], [second.pk]]
+    assert [unit.ids for unit in calls.units] == [[first.pk], [second.pk]]
     run_function("generate_ideas", {"ids": [first.pk]}, account=account, site=site)  # taken meanwhile
-    for unit in started.units:
-        started.finish(started.call(unit))
-    assert (started.result.processed, started.result.skipped) == (1, 1)
+    for unit in calls.units:
+        calls.finish(calls.call(unit))
+    assert (calls.result.processed, calls.result.skipped) == (1, 1)
     assert len(deductions(account)) == charged + 2
     assert ContentIdea.objects.filter(keyword_cluster=first).count() == 3
 

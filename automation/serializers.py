@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from automation import run_ids
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
 from igny8.api import QuerySerializer, ReplaceSerializerMixin
 
@@ -45,8 +46,6 @@ class AutomationRunSerializer(serializers.ModelSerializer):
 
 
 STAGE_TYPES = ["AI", "Local", "Manual"]
-# `run_YYYYMMDD_HHMMSS_<trigger>`, with a short hex suffix when two starts share a second.
-RUN_ID_PATTERN = r"^run_[0-9]{8}_[0-9]{6}_(manual|scheduled)(_[0-9a-f]{4})?$"
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
 
@@ -103,12 +102,12 @@ class HistoryParamsSerializer(SiteParamsSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
 
 
-@extend_schema_field({"type": "string", "pattern": RUN_ID_PATTERN, "maxLength": 80})
+@extend_schema_field(run_ids.SCHEMA)
 class RunIdField(serializers.CharField):
     """A run id; one of another shape names no run and is answered 404 like any unknown run."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=80, **kwargs)
+        super().__init__(max_length=run_ids.MAX_LENGTH, **kwargs)
 
 
 class RunParamsSerializer(QuerySerializer):

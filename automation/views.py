@@ -2,11 +2,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
-from automation import selectors, services
+from automation import run_ids, selectors, services
 from automation.errors import RunActive
 from automation.logger import log_line
 from automation.serializers import (
-    RUN_ID_PATTERN,
     AutomationConfigSerializer,
     AutomationRunSerializer,
     CurrentProcessingSerializer,
@@ -32,9 +31,8 @@ from tenancy.api import SITE_ID_PARAMETER
 from tenancy.models import Role
 from tenancy.selectors import site_get_for_user, sites_for_user
 
-RUN_ID_SCHEMA = {"type": "string", "pattern": RUN_ID_PATTERN, "maxLength": 80}
-RUN_ID_PARAMETER = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.QUERY, required=True)
-OPTIONAL_RUN_ID = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.QUERY, required=False)
+RUN_ID_PARAMETER = OpenApiParameter("run_id", run_ids.SCHEMA, OpenApiParameter.QUERY, required=True)
+OPTIONAL_RUN_ID = OpenApiParameter("run_id", run_ids.SCHEMA, OpenApiParameter.QUERY, required=False)
 OPTIONAL_SITE = OpenApiParameter(
     "site_id", {"type": "integer", "minimum": 1}, OpenApiParameter.QUERY, required=False
 )

@@ -1,10 +1,15 @@
 """What /api/schema/ says about the API, and the server holding to it."""
 
+import datetime
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from automation.models import TriggerType
+from automation.run_ids import new_run_id
 from tests.factories import make_keywords
 
 # Clients are generated from these names: they never change (new operations add names).
@@ -180,6 +185,30 @@ def test_constraints_the_server_enforces_are_in_the_schema(schema):
         "run_id"
     ]
     assert run_id["schema"]["pattern"].startswith("^run_")
+
+
+def published_run_id_patterns(schema) -> set[str]:
+    return {
+        parameter["schema"]["pattern"]
+        for path, _, operation in operations(schema)
+        if path.startswith("/api/v1/automation/")
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "run_id"
+    }
+
+
+@pytest.mark.parametrize("trigger_type", TriggerType.values)
+def test_the_published_run_id_pattern_matches_the_ids_the_server_makes(schema, trigger_type):
+    patterns = published_run_id_patterns(schema)
+    assert len(patterns) == 1, patterns
+    pattern = patterns.pop()
+    started = datetime.datetime(2026, 12, 3, 14, 5, 23, tzinfo=datetime.timezone.utc)
+    for _ in range(20):
+        run_id = new_run_id(trigger_type, started)
+        assert re.fullmatch(pattern, run_id), (pattern, run_id)
+    # The reference system's shape, which the API's own example uses, still names a run.
+    assert re.fullmatch(pattern, f"run_20251203_140523_{trigger_type}")
+    assert not re.fullmatch(pattern, f"run_20251203_140523_{trigger_type}_xyz")
 
 
 def test_main_operations_carry_examples(schema):

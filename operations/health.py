@@ -11,7 +11,7 @@ from django.db import connection
 
 from igny8.celery import app
 from operations.keys import readiness_probe_key, scheduler_pass_key, worker_seen_key
-from operations.signals import SCHEDULED_TASKS
+from operations.signals import scheduled_tasks
 
 
 def _failed(error: Exception) -> dict:
@@ -76,7 +76,7 @@ def check_worker() -> dict:
 def scheduler_passes() -> dict[str, float | None]:
     """When each periodic task that beat sends last completed (Unix time), or None: beat's trace."""
     passes = {}
-    for name in SCHEDULED_TASKS:
+    for name in scheduled_tasks():
         try:
             at = cache.get(scheduler_pass_key(name))
         except Exception:

@@ -101,3 +101,9 @@ def test_ai_specs_and_offline_generators_are_plain_python():
             if not isinstance(node, ast.ImportFrom) or node.module
         }
         assert not imported & {"django", "rest_framework", *(set(LAYERS) - {"ai"})}, path.name
+
+
+def test_the_task_names_the_settings_import_are_plain_python():
+    # The settings import it before Django has loaded any app.
+    tree = ast.parse((ROOT / "automation" / "task_names.py").read_text())
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]

@@ -24,6 +24,7 @@ import redis
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
+from automation.task_names import CHECK_SCHEDULED_TASK
 from igny8.celery import app
 from tests.factories import SMALL_RUN_KEYWORDS
 from tests.processes import database_url_for_processes
@@ -325,11 +326,9 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     assert samples[("igny8_celery_worker_last_seen_age_seconds", ())] < 60
 
     # A periodic task run by the worker leaves the scheduler trace /ready/ shows.
-    app.send_task("automation.check_scheduled_automations")
+    app.send_task(CHECK_SCHEDULED_TASK)
     wait_for(
-        lambda: json.loads(http.call("GET", "/ready/")[2])["scheduler"]["last_pass"][
-            "automation.check_scheduled_automations"
-        ],
+        lambda: json.loads(http.call("GET", "/ready/")[2])["scheduler"]["last_pass"][CHECK_SCHEDULED_TASK],
         timeout=60,
         message="the worker's pass of check_scheduled_automations did not show in /ready/",
     )

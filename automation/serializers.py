@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from automation import run_ids
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
+from automation.stages import STAGES
 from igny8.api import QuerySerializer, ReplaceSerializerMixin
 
 RUN_FIELDS = [
@@ -117,7 +118,7 @@ class RunParamsSerializer(QuerySerializer):
 
 class LogParamsSerializer(RunParamsSerializer):
     lines = serializers.IntegerField(min_value=1, max_value=5000, default=100)
-    stage = serializers.IntegerField(min_value=1, max_value=7, required=False)
+    stage = serializers.IntegerField(min_value=1, max_value=len(STAGES), required=False)
 
 
 class ProcessingParamsSerializer(SiteParamsSerializer):
@@ -135,7 +136,7 @@ class LogEntrySerializer(serializers.ModelSerializer):
 
 
 class StageOverviewSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1, max_value=7)
+    number = serializers.IntegerField(min_value=1, max_value=len(STAGES))
     name = serializers.CharField()
     type = serializers.ChoiceField(choices=STAGE_TYPES)
     pending = serializers.IntegerField()
@@ -148,7 +149,7 @@ class PipelineOverviewSerializer(serializers.Serializer):
 
 
 class StageEstimateSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1, max_value=7)
+    number = serializers.IntegerField(min_value=1, max_value=len(STAGES))
     name = serializers.CharField()
     pending = serializers.IntegerField()
     projected_items = serializers.IntegerField()
@@ -210,7 +211,7 @@ class ItemLabelSerializer(serializers.Serializer):
 class CurrentProcessingSerializer(serializers.Serializer):
     run_id = serializers.CharField()
     status = serializers.CharField()
-    stage = serializers.IntegerField(min_value=1, max_value=7)
+    stage = serializers.IntegerField(min_value=1, max_value=len(STAGES))
     stage_name = serializers.CharField()
     processed = serializers.IntegerField()
     total = serializers.IntegerField()

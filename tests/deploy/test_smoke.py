@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -339,3 +340,18 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     assert {line.get("stage") for line in worker if line.get("run_id") == run_id} >= {1, 4, 7}
     assert any(line["logger"] == "celery.beat" for line in beat)
     assert all(process.alive() for process in processes.values())
+
+
+def test_the_web_process_refuses_to_start_without_collected_static_files(tmp_path):
+    env = production_env(SimpleNamespace(base_url="http://127.0.0.1:9/v1"), tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "igny8.wsgi"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "staticfiles.json" in output and "manage.py collectstatic" in output, output[-3000:]

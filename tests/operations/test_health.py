@@ -125,3 +125,23 @@ def test_readiness_command_fails_when_beats_watchdog_has_not_run_lately(capsys):
     task_postrun.send(sender=recover_stale_runs, state="SUCCESS")
     call_command("readiness", "--only", "cache", "--scheduler-max-age", "300")
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["failed"] == []
+
+
+MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_ready_is_503_naming_collectstatic_when_the_static_files_manifest_is_missing(
+    client, settings, tmp_path
+):
+    heartbeat_sent.send(sender=None)
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST_STORAGE}}
+    response = client.get("/ready/")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["static"]
+    assert "collectstatic" in response.json()["checks"]["static"]["error"]
+    assert str(tmp_path) not in response.content.decode()
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    response = client.get("/ready/")
+    assert response.status_code == 200 and response.json()["checks"]["static"] == {"ok": True}

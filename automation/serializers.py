@@ -4,7 +4,7 @@ from rest_framework import serializers
 from automation import run_ids
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
 from automation.stages import STAGES
-from igny8.api import QuerySerializer, ReplaceSerializerMixin
+from igny8.api import QuerySerializer
 
 RUN_FIELDS = [
     "run_id",
@@ -58,8 +58,8 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
-class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerializer):
-    """Config read, PUT (every writable field) and PATCH."""
+class AutomationConfigSerializer(serializers.ModelSerializer):
+    """Config read and update (PUT and PATCH alike take any subset of the writable fields)."""
 
     scheduled_time = HourMinuteField()
 

@@ -5,11 +5,12 @@ import logging
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+# The names are re-exported for the services and the executor, which enqueue through this module.
+from automation.task_names import RESUME_TASK as RESUME_TASK
+from automation.task_names import RUN_TASK as RUN_TASK
 from igny8.celery import app
 from igny8.errors import ServiceUnavailable
 
-RUN_TASK = "automation.run_automation_task"
-RESUME_TASK = "automation.resume_automation_task"
 QUEUE_ERRORS = (BrokerError, RedisError, OSError)
 logger = logging.getLogger(__name__)
 

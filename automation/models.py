@@ -9,6 +9,9 @@ from tenancy.models import Account, Site, TimeStampedModel
 BATCH_SIZE = [MinValueValidator(1), MaxValueValidator(100)]
 DELAY = [MinValueValidator(0), MaxValueValidator(3600)]
 CAP = [MinValueValidator(1)]
+# The number of stages in `automation.stages.STAGES` (which imports this module, so it cannot be
+# imported here); a test holds the two equal.
+STAGE_COUNT = 7
 
 
 class Frequency(models.TextChoices):
@@ -128,7 +131,8 @@ class AutomationRun(TimeStampedModel):
                 name="one_active_run_per_site",
             ),
             models.CheckConstraint(
-                condition=models.Q(current_stage__gte=1, current_stage__lte=7), name="run_stage_1_to_7"
+                condition=models.Q(current_stage__gte=1, current_stage__lte=STAGE_COUNT),
+                name=f"run_stage_1_to_{STAGE_COUNT}",
             ),
         ]
         indexes = [

@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from automation import run_ids
 from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
-from igny8.api import QuerySerializer, ReplaceSerializerMixin
+from automation.stages import STAGES
+from igny8.api import QuerySerializer
 
 RUN_FIELDS = [
     "run_id",
@@ -45,8 +47,6 @@ class AutomationRunSerializer(serializers.ModelSerializer):
 
 
 STAGE_TYPES = ["AI", "Local", "Manual"]
-# `run_YYYYMMDD_HHMMSS_<trigger>`, with a short hex suffix when two starts share a second.
-RUN_ID_PATTERN = r"^run_[0-9]{8}_[0-9]{6}_(manual|scheduled)(_[0-9a-f]{4})?$"
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
 
@@ -58,8 +58,8 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
-class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerializer):
-    """Config read, PUT (every writable field) and PATCH."""
+class AutomationConfigSerializer(serializers.ModelSerializer):
+    """Config read and update (PUT and PATCH alike take any subset of the writable fields)."""
 
     scheduled_time = HourMinuteField()
 
@@ -103,12 +103,12 @@ class HistoryParamsSerializer(SiteParamsSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
 
 
-@extend_schema_field({"type": "string", "pattern": RUN_ID_PATTERN, "maxLength": 80})
+@extend_schema_field(run_ids.SCHEMA)
 class RunIdField(serializers.CharField):
     """A run id; one of another shape names no run and is answered 404 like any unknown run."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=80, **kwargs)
+        super().__init__(max_length=run_ids.MAX_LENGTH, **kwargs)
 
 
 class RunParamsSerializer(QuerySerializer):
@@ -118,7 +118,7 @@ class RunParamsSerializer(QuerySerializer):
 
 class LogParamsSerializer(RunParamsSerializer):
     lines = serializers.IntegerField(min_value=1, max_value=5000, default=100)
-    stage = serializers.IntegerField(min_value=1, max_value=7, required=False)
+    stage = serializers.IntegerField(min_value=1, max_value=len(STAGES), required=False)
 
 
 class ProcessingParamsSerializer(SiteParamsSerializer):
@@ -136,7 +136,7 @@ class LogEntrySerializer(serializers.ModelSerializer):
 
 
 class StageOverviewSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1, max_value=7)
+    number = serializers.IntegerField(min_value=1, max_value=len(STAGES))
     name = serializers.CharField()
     type = serializers.ChoiceField(choices=STAGE_TYPES)
     pending = serializers.IntegerField()
@@ -149,7 +149,7 @@ class PipelineOverviewSerializer(serializers.Serializer):
 
 
 class StageEstimateSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1, max_value=7)
+    number = serializers.IntegerField(min_value=1, max_value=len(STAGES))
     name = serializers.CharField()
     pending = serializers.IntegerField()
     projected_items = serializers.IntegerField()
@@ -211,7 +211,7 @@ class ItemLabelSerializer(serializers.Serializer):
 class CurrentProcessingSerializer(serializers.Serializer):
     run_id = serializers.CharField()
     status = serializers.CharField()
-    stage = serializers.IntegerField(min_value=1, max_value=7)
+    stage = serializers.IntegerField(min_value=1, max_value=len(STAGES))
     stage_name = serializers.CharField()
     processed = serializers.IntegerField()
     total = serializers.IntegerField()

@@ -3,7 +3,6 @@
 import datetime
 import logging
 import math
-import secrets
 import shutil
 
 from django.db import IntegrityError, connection, transaction
@@ -38,6 +37,7 @@ from automation.models import (
     StageRowCount,
     TriggerType,
 )
+from automation.run_ids import new_run_id
 from automation.stages import STAGES
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_balance
@@ -67,14 +67,6 @@ def config_update(*, config: AutomationConfig, fields: dict) -> AutomationConfig
 
 
 # Starting a run ----------------------------------------------------------------------------------
-
-
-def new_run_id(trigger_type: str, now: datetime.datetime) -> str:
-    """`run_YYYYMMDD_HHMMSS_<trigger>_<6 hex>`: the random tail keeps ids made in the same second unique.
-
-    An existence check cannot do that: two sites starting in the same second both find the bare id free.
-    """
-    return f"run_{now:%Y%m%d_%H%M%S}_{trigger_type}_{secrets.token_hex(3)}"
 
 
 def initial_snapshot(*, site: Site, pending: dict[int, int] | None = None) -> dict:

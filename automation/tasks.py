@@ -10,6 +10,14 @@ from automation import services, watchdog
 from automation.engine.claim import execute_run
 from automation.engine.sizing import connection_shortfall
 from automation.services import AutomationService
+from automation.task_names import (
+    CHECK_SCHEDULED_TASK,
+    COMPACT_ROW_COUNTS_TASK,
+    CONTINUE_TASK,
+    RECOVER_STALE_RUNS_TASK,
+    RESUME_TASK,
+    RUN_TASK,
+)
 
 # acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
 # token and heartbeat make the copy exit at once while the first executor is still alive.
@@ -46,32 +54,32 @@ def _warn_when_runs_could_exhaust_connections(sender, instance, **kwargs):
 RUN_TASK_OPTIONS = {"bind": False, "acks_late": True, "reject_on_worker_lost": True}
 
 
-@shared_task(name="automation.run_automation_task", **RUN_TASK_OPTIONS)
+@shared_task(name=RUN_TASK, **RUN_TASK_OPTIONS)
 def run_automation_task(run_pk: int) -> str:
     return execute_run(run_pk=run_pk)
 
 
-@shared_task(name="automation.resume_automation_task", **RUN_TASK_OPTIONS)
+@shared_task(name=RESUME_TASK, **RUN_TASK_OPTIONS)
 def resume_automation_task(run_pk: int) -> str:
     return execute_run(run_pk=run_pk)
 
 
-@shared_task(name="automation.continue_automation_task", **RUN_TASK_OPTIONS)
+@shared_task(name=CONTINUE_TASK, **RUN_TASK_OPTIONS)
 def continue_automation_task(run_pk: int) -> str:
     """The reference system's name for resuming a run: the same as `resume_automation_task`."""
     return execute_run(run_pk=run_pk)
 
 
-@shared_task(name="automation.check_scheduled_automations")
+@shared_task(name=CHECK_SCHEDULED_TASK)
 def check_scheduled_automations() -> dict:
     return AutomationService.check_scheduled_automations()
 
 
-@shared_task(name="automation.compact_row_counts")
+@shared_task(name=COMPACT_ROW_COUNTS_TASK)
 def compact_row_counts() -> int:
     return services.row_counts_compact()
 
 
-@shared_task(name="automation.recover_stale_runs")
+@shared_task(name=RECOVER_STALE_RUNS_TASK)
 def recover_stale_runs() -> list[str]:
     return watchdog.recover_stale_runs()

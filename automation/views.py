@@ -2,11 +2,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
-from automation import selectors, services
+from automation import run_ids, selectors, services
 from automation.errors import RunActive
 from automation.logger import log_line
 from automation.serializers import (
-    RUN_ID_PATTERN,
     AutomationConfigSerializer,
     AutomationRunSerializer,
     CurrentProcessingSerializer,
@@ -32,9 +31,8 @@ from tenancy.api import SITE_ID_PARAMETER
 from tenancy.models import Role
 from tenancy.selectors import site_get_for_user, sites_for_user
 
-RUN_ID_SCHEMA = {"type": "string", "pattern": RUN_ID_PATTERN, "maxLength": 80}
-RUN_ID_PARAMETER = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.QUERY, required=True)
-OPTIONAL_RUN_ID = OpenApiParameter("run_id", RUN_ID_SCHEMA, OpenApiParameter.QUERY, required=False)
+RUN_ID_PARAMETER = OpenApiParameter("run_id", run_ids.SCHEMA, OpenApiParameter.QUERY, required=True)
+OPTIONAL_RUN_ID = OpenApiParameter("run_id", run_ids.SCHEMA, OpenApiParameter.QUERY, required=False)
 OPTIONAL_SITE = OpenApiParameter(
     "site_id", {"type": "integer", "minimum": 1}, OpenApiParameter.QUERY, required=False
 )
@@ -77,16 +75,22 @@ class AutomationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[SITE_ID_PARAMETER],
-        request=AutomationConfigSerializer,
+        # Partial for PUT too: the body is the `Patched…` shape, every field optional.
+        request=AutomationConfigSerializer(partial=True),
         responses={200: AutomationConfigSerializer},
-        description="PUT replaces the config and needs every writable field; PATCH changes the fields given.",
+        description=(
+            "PUT and PATCH both change only the fields given and keep the others. Unlike the other "
+            "resources' PUT, this one takes any subset of fields, as the reference system's does "
+            "(its dashboard saves the config with a PUT of the changed fields only)."
+        ),
     )
     @action(detail=False, methods=["put", "patch"])
     def update_config(self, request):
         config = AutomationService.get_config(site=self.site())
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object of config fields.")
-        serializer = AutomationConfigSerializer(config, data=request.data, partial=request.method == "PATCH")
+        # Partial for PUT as well: the reference dashboard sends a PUT of the changed fields only.
+        serializer = AutomationConfigSerializer(config, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         config = AutomationService.update_config(config=config, fields=serializer.validated_data)
         return success(AutomationConfigSerializer(config).data, message="Configuration saved")

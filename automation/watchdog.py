@@ -17,14 +17,14 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from automation.dispatch import RESUME_TASK, RUN_TASK, enqueue
+from automation.dispatch import RESUME_TASK, enqueue
 from automation.logger import AutomationLogger
 from automation.models import AutomationRun
+from automation.task_names import RUN_TASKS
 from igny8.celery import app
 
 logger = logging.getLogger(__name__)
 REQUEUE_EVENT = "watchdog_requeue"
-RUN_TASKS = {RUN_TASK, RESUME_TASK, "automation.continue_automation_task"}
 
 
 def queued_run_pks() -> set[int] | None:

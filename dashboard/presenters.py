@@ -30,8 +30,14 @@ CONFIG_FIELDS = [
     ("frequency", "Frequency", "select", {"options": ["daily", "weekly", "monthly"]}),
     ("scheduled_time", "Time of day (HH:MM)", "time", {}),
     *[
-        (f"stage_{n}_batch_size", f"Stage {n} batch size", "number", {"min": 1, "max": 100})
-        for n in range(1, 7)
+        (
+            f"stage_{stage.number}_batch_size",
+            f"Stage {stage.number} batch size",
+            "number",
+            {"min": 1, "max": 100},
+        )
+        for stage in STAGES
+        if stage.has_batch_size
     ],
     ("within_stage_delay", "Delay between batches (seconds)", "number", {"min": 0, "max": 3600}),
     ("between_stage_delay", "Delay between stages (seconds)", "number", {"min": 0, "max": 3600}),

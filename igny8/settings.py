@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from automation import task_names
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -247,25 +248,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Declared, so a worker started without -Q consumes every queue the project routes to.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("automation"))
-CELERY_TASK_ROUTES = {
-    "automation.run_automation_task": {"queue": "automation"},
-    "automation.resume_automation_task": {"queue": "automation"},
-    "automation.continue_automation_task": {"queue": "automation"},
-}
+CELERY_TASK_ROUTES = {name: {"queue": "automation"} for name in task_names.RUN_TASKS}
+# /ready/ and /metrics report the last pass of every task scheduled here (operations.signals).
 CELERY_BEAT_SCHEDULE = {
     "check-scheduled-automations": {
-        "task": "automation.check_scheduled_automations",
+        "task": task_names.CHECK_SCHEDULED_TASK,
         "schedule": crontab(minute=5),
         "options": {"expires": 50 * 60},
     },
     "recover-stale-automation-runs": {
-        "task": "automation.recover_stale_runs",
+        "task": task_names.RECOVER_STALE_RUNS_TASK,
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
     # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
     "compact-stage-row-counts": {
-        "task": "automation.compact_row_counts",
+        "task": task_names.COMPACT_ROW_COUNTS_TASK,
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },

@@ -10,8 +10,9 @@ from django.core.cache import cache
 from django.db import connection
 
 from igny8.celery import app
+from igny8.static_files import static_files_missing
 from operations.keys import readiness_probe_key, scheduler_pass_key, worker_seen_key
-from operations.signals import SCHEDULED_TASKS
+from operations.signals import scheduled_tasks
 
 
 def _failed(error: Exception) -> dict:
@@ -52,6 +53,17 @@ def check_broker() -> dict:
     return {"ok": True}
 
 
+def check_static_files() -> dict:
+    # The web process refuses to start without them; this catches a STATIC_ROOT emptied since.
+    try:
+        missing = static_files_missing()
+    except Exception as error:
+        return _failed(error)
+    if missing:
+        return {"ok": False, "error": "static files are not collected: run `manage.py collectstatic`"}
+    return {"ok": True}
+
+
 def worker_last_seen() -> float | None:
     """Seconds since a Celery worker last sent a heartbeat, or None if none was ever recorded."""
     seen = cache.get(worker_seen_key())
@@ -76,7 +88,7 @@ def check_worker() -> dict:
 def scheduler_passes() -> dict[str, float | None]:
     """When each periodic task that beat sends last completed (Unix time), or None: beat's trace."""
     passes = {}
-    for name in SCHEDULED_TASKS:
+    for name in scheduled_tasks():
         try:
             at = cache.get(scheduler_pass_key(name))
         except Exception:
@@ -89,7 +101,13 @@ def _iso(at: float | None) -> str | None:
     return None if at is None else datetime.fromtimestamp(at, tz=timezone.utc).isoformat()
 
 
-CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker, "worker": check_worker}
+CHECKS = {
+    "database": check_database,
+    "cache": check_cache,
+    "broker": check_broker,
+    "worker": check_worker,
+    "static": check_static_files,
+}
 
 
 def readiness() -> tuple[bool, dict]:

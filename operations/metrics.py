@@ -16,11 +16,11 @@ from prometheus_client.metrics_core import SummaryMetricFamily
 
 from ai.models import AITaskLog
 from automation.models import AutomationRun, RunStatus
+from automation.stages import STAGES
 from billing.models import CreditTransaction, TransactionType
 from igny8.celery import app
 from operations.health import scheduler_passes, worker_last_seen
 
-STAGES = range(1, 8)
 # The queues the workers consume (Makefile, compose); the automation queue carries whole runs.
 QUEUES = ("celery", "automation")
 
@@ -56,7 +56,8 @@ class PipelineCollector:
 
     def stage_durations(self):
         aggregates = {}
-        for n in STAGES:
+        numbers = [stage.number for stage in STAGES]
+        for n in numbers:
             field = f"stage_{n}_result"
             aggregates[f"count_{n}"] = Count("id", filter=Q(**{f"{field}__has_key": "seconds"}))
             aggregates[f"sum_{n}"] = Sum(Cast(KT(f"{field}__seconds"), FloatField()))
@@ -66,7 +67,7 @@ class PipelineCollector:
             "Seconds runs spent in each stage (all runs that reached it).",
             labels=["stage"],
         )
-        for n in STAGES:
+        for n in numbers:
             family.add_metric([str(n)], count_value=totals[f"count_{n}"], sum_value=totals[f"sum_{n}"] or 0.0)
         yield family
 

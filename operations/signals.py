@@ -5,16 +5,20 @@ import logging
 import time
 
 from celery.signals import heartbeat_sent, task_postrun, worker_ready
+from django.conf import settings
 from django.core.cache import cache
 
 from operations.keys import scheduler_pass_key, worker_seen_key
 
 logger = logging.getLogger(__name__)
 
-# The periodic tasks whose last successful pass is reported (beat sends them, a worker runs them).
-SCHEDULED_TASKS = ("automation.check_scheduled_automations", "automation.recover_stale_runs")
 # Long enough that a stopped worker ages visibly past /ready/'s limit before the key disappears.
 WORKER_SEEN_TTL = 3600
+
+
+def scheduled_tasks() -> tuple[str, ...]:
+    """The periodic tasks whose last successful pass is reported: every task of beat's schedule."""
+    return tuple(dict.fromkeys(entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()))
 
 
 def record_worker_seen() -> None:
@@ -37,7 +41,7 @@ def _heartbeat_sent(**kwargs) -> None:
 @task_postrun.connect
 def _scheduled_task_done(sender=None, state=None, **kwargs) -> None:
     name = getattr(sender, "name", None)
-    if name in SCHEDULED_TASKS and state == "SUCCESS":
+    if name in scheduled_tasks() and state == "SUCCESS":
         try:
             cache.set(scheduler_pass_key(name), time.time(), timeout=None)
         except Exception:

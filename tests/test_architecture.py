@@ -1,6 +1,7 @@
 """The layout DESIGN.md promises: imports flow one way, no module imports itself back in a circle."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,39 @@ def test_ai_specs_and_offline_generators_are_plain_python():
             if not isinstance(node, ast.ImportFrom) or node.module
         }
         assert not imported & {"django", "rest_framework", *(set(LAYERS) - {"ai"})}, path.name
+
+
+# The stage count has one source, `automation.stages.STAGES`; these are the shapes it was written in.
+LITERAL_STAGE_COUNT = re.compile(r"max_value=7\b|range\(1, [78]\)|\bof 7\b|_lte=7\b")
+
+
+def product_files() -> list[Path]:
+    files = []
+    for package in [*LAYERS, "igny8"]:
+        for suffix in ("*.py", "*.js", "*.html"):
+            files += [path for path in (ROOT / package).rglob(suffix) if "migrations" not in path.parts]
+    return files
+
+
+def test_no_product_file_writes_the_stage_count_as_a_literal():
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in product_files()
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if LITERAL_STAGE_COUNT.search(line)
+    ]
+    assert found == []
+
+
+def test_the_models_stage_count_is_the_number_of_stages():
+    from automation.models import STAGE_COUNT
+    from automation.stages import STAGES
+
+    assert len(STAGES) == STAGE_COUNT
+    assert [stage.number for stage in STAGES] == list(range(1, STAGE_COUNT + 1))
+
+
+def test_the_task_names_the_settings_import_are_plain_python():
+    # The settings import it before Django has loaded any app.
+    tree = ast.parse((ROOT / "automation" / "task_names.py").read_text())
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]

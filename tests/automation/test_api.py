@@ -82,6 +82,39 @@ def test_update_config_schedules_the_next_run_and_ignores_read_only_fields(owner
     assert data["last_run_at"] is None
 
 
+def without(data: dict, *names: str) -> dict:
+    return {key: value for key, value in data.items() if key not in names}
+
+
+@pytest.mark.django_db
+def test_put_update_config_with_one_field_changes_only_that_field(owner_client, other_tenant, site_id):
+    # The reference dashboard saves the config with a PUT of the fields it changes, and only those.
+    before = owner_client.get(f"{BASE}/config/?site_id={site_id}").json()["data"]
+    put = owner_client.put(
+        f"{BASE}/update_config/?site_id={site_id}", {"stage_1_batch_size": 7}, format="json"
+    )
+    assert put.status_code == 200, put.json()
+    after = put.json()["data"]
+    assert after["stage_1_batch_size"] == 7 and before["stage_1_batch_size"] != 7
+    assert without(after, "stage_1_batch_size", "updated_at") == without(
+        before, "stage_1_batch_size", "updated_at"
+    )
+    assert owner_client.get(f"{BASE}/config/?site_id={site_id}").json()["data"] == after
+    other = owner_client.put(
+        f"{BASE}/update_config/?site_id={other_tenant.site.pk}", {"stage_1_batch_size": 7}, format="json"
+    )
+    assert other.status_code == 404
+
+
+@pytest.mark.django_db
+def test_put_update_config_refuses_invalid_values_naming_each_field(owner_client, site_id):
+    url = f"{BASE}/update_config/?site_id={site_id}"
+    bad = owner_client.put(url, {"stage_1_batch_size": 0, "frequency": "hourly"}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"stage_1_batch_size", "frequency"}
+    assert owner_client.put(url, {}, format="json").status_code == 200
+
+
 @pytest.mark.django_db
 def test_roles(tenant, site_id):
     viewer = client_for(make_user(account=tenant.account, role="viewer"))

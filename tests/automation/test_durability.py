@@ -22,6 +22,7 @@ from automation.errors import RunActive
 from automation.locks import lock_acquire, lock_extend, lock_holder, lock_release
 from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
+from automation.run_ids import new_run_id
 from automation.watchdog import recover_stale_runs
 from igny8.errors import ApplicationError
 from planner.models import Keyword
@@ -60,7 +61,7 @@ def frozen_clock(monkeypatch):
 
 
 def test_run_ids_made_in_the_same_second_are_unique_and_keep_the_reference_prefix():
-    ids = {services.new_run_id("manual", SAME_SECOND) for _ in range(50)}
+    ids = {new_run_id("manual", SAME_SECOND) for _ in range(50)}
     assert len(ids) == 50
     assert all(re.fullmatch(r"run_20261203_140523_manual_[0-9a-f]{6}", run_id) for run_id in ids)
 

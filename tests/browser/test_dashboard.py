@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from automation import services
 from automation.models import AutomationRun
+from automation.stages import STAGES
 from billing.services import credits_grant
 from tests.browser.a11y import check_accessibility
 from tests.browser.conftest import PHONE
@@ -88,7 +89,7 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
     # The estimate says the balance is short; starting is refused, and the refusal stays on screen.
     page.click("nav >> text=Pipeline")
     page.wait_for_selector('#estimate [data-sufficient="false"]')
-    assert page.locator("#stages > li").count() == 7
+    assert page.locator("#stages > li").count() == len(STAGES)
     page.click("button[data-action=run_now]")
     refusal = page.locator(".message.error")
     refusal.wait_for()
@@ -106,6 +107,7 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
     page.wait_for_selector("#run-state[data-state=running] [role=progressbar]")
     page.wait_for_selector("button[data-action=pause]:enabled")
     assert page.is_disabled("button[data-action=run_now]") and page.is_disabled("button[data-action=resume]")
+    assert f" of {len(STAGES)}: " in page.inner_text("#run-stage")
     first = page.inner_text("#run-count") + page.inner_text("#run-stage")
     page.wait_for_function(
         "first => (document.querySelector('#run-count')?.innerText || '') +"

@@ -4,6 +4,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from automation import services
+from automation.stages import STAGES
 from planner.models import Keyword
 from tenancy.models import User
 from tests.factories import PASSWORD, make_keywords, make_user
@@ -68,6 +69,13 @@ def test_a_viewer_gets_every_control_disabled_and_an_admin_the_settings_form(cli
     logged_in(client, tenant.owner)
     settings_page = client.get("/dashboard/settings/").content.decode()
     assert 'data-can-configure="true"' in settings_page and "<fieldset>" in settings_page
+
+
+@pytest.mark.django_db
+def test_the_settings_form_has_a_batch_size_for_each_stage_that_runs_in_batches(client, tenant):
+    html = logged_in(client, tenant.owner).get("/dashboard/settings/").content.decode()
+    for stage in STAGES:
+        assert (f'id="cfg-stage_{stage.number}_batch_size"' in html) is stage.has_batch_size, stage.number
 
 
 @pytest.mark.django_db

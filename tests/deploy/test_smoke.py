@@ -18,12 +18,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
+from automation.task_names import CHECK_SCHEDULED_TASK
 from igny8.celery import app
 from tests.factories import SMALL_RUN_KEYWORDS
 from tests.processes import database_url_for_processes
@@ -325,11 +327,9 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     assert samples[("igny8_celery_worker_last_seen_age_seconds", ())] < 60
 
     # A periodic task run by the worker leaves the scheduler trace /ready/ shows.
-    app.send_task("automation.check_scheduled_automations")
+    app.send_task(CHECK_SCHEDULED_TASK)
     wait_for(
-        lambda: json.loads(http.call("GET", "/ready/")[2])["scheduler"]["last_pass"][
-            "automation.check_scheduled_automations"
-        ],
+        lambda: json.loads(http.call("GET", "/ready/")[2])["scheduler"]["last_pass"][CHECK_SCHEDULED_TASK],
         timeout=60,
         message="the worker's pass of check_scheduled_automations did not show in /ready/",
     )
@@ -340,3 +340,18 @@ def test_the_production_processes_serve_ready_static_files_a_run_and_its_metrics
     assert {line.get("stage") for line in worker if line.get("run_id") == run_id} >= {1, 4, 7}
     assert any(line["logger"] == "celery.beat" for line in beat)
     assert all(process.alive() for process in processes.values())
+
+
+def test_the_web_process_refuses_to_start_without_collected_static_files(tmp_path):
+    env = production_env(SimpleNamespace(base_url="http://127.0.0.1:9/v1"), tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "igny8.wsgi"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "staticfiles.json" in output and "manage.py collectstatic" in output, output[-3000:]

@@ -12,6 +12,7 @@ from ai.models import AITaskLog
 from automation.keys import automation_lock_key
 from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
+from automation.task_names import CONTINUE_TASK
 from automation.watchdog import recover_stale_runs
 from billing.models import CreditTransaction
 from igny8.celery import app as celery_app
@@ -232,7 +233,7 @@ def test_continue_automation_task_enqueued_by_name_runs_a_stranded_run(fake_open
     run_id = start_run(client, site)
     # The run's own message is lost (a broker without persistence, restarted before any worker took it).
     assert redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("automation") == 1
-    celery_app.send_task("automation.continue_automation_task", args=[run_of(run_id).pk])
+    celery_app.send_task(CONTINUE_TASK, args=[run_of(run_id).pk])
     start_worker()
     run = wait_until_ended(run_id)
     assert run.status == "completed", run.error_message

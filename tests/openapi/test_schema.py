@@ -1,10 +1,15 @@
 """What /api/schema/ says about the API, and the server holding to it."""
 
+import datetime
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from automation.models import TriggerType
+from automation.run_ids import new_run_id
 from tests.factories import make_keywords
 
 # Clients are generated from these names: they never change (new operations add names).
@@ -167,10 +172,10 @@ def test_constraints_the_server_enforces_are_in_the_schema(schema):
     assert "\\u0000" in keyword["keyword"]["pattern"]
     assert components["GenerateContentRequest"]["properties"]["ids"]["maxItems"] == 20
     assert components["AutoClusterRequest"]["properties"]["ids"]["maxItems"] == 100
-    config = components["AutomationConfigRequest"]
+    config = components["PatchedAutomationConfigRequest"]
     assert config["properties"]["scheduled_time"]["pattern"].startswith("^([01][0-9]|2[0-3])")
-    assert "stage_1_batch_size" in config["required"] and "is_enabled" in config["required"]
-    assert "required" not in components["PatchedAutomationConfigRequest"]
+    assert config["properties"]["stage_1_batch_size"]["maximum"] == 100
+    assert "required" not in config
     assert components["RegisterRequest"]["properties"]["password"]["minLength"] == 8
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/planner/keywords/"]["get"]["parameters"]}
     assert parameters["site_id"]["schema"]["minimum"] == 1
@@ -182,6 +187,30 @@ def test_constraints_the_server_enforces_are_in_the_schema(schema):
     assert run_id["schema"]["pattern"].startswith("^run_")
 
 
+def published_run_id_patterns(schema) -> set[str]:
+    return {
+        parameter["schema"]["pattern"]
+        for path, _, operation in operations(schema)
+        if path.startswith("/api/v1/automation/")
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "run_id"
+    }
+
+
+@pytest.mark.parametrize("trigger_type", TriggerType.values)
+def test_the_published_run_id_pattern_matches_the_ids_the_server_makes(schema, trigger_type):
+    patterns = published_run_id_patterns(schema)
+    assert len(patterns) == 1, patterns
+    pattern = patterns.pop()
+    started = datetime.datetime(2026, 12, 3, 14, 5, 23, tzinfo=datetime.timezone.utc)
+    for _ in range(20):
+        run_id = new_run_id(trigger_type, started)
+        assert re.fullmatch(pattern, run_id), (pattern, run_id)
+    # The reference system's shape, which the API's own example uses, still names a run.
+    assert re.fullmatch(pattern, f"run_20251203_140523_{trigger_type}")
+    assert not re.fullmatch(pattern, f"run_20251203_140523_{trigger_type}_xyz")
+
+
 def test_main_operations_carry_examples(schema):
     login = schema["paths"]["/api/v1/auth/login/"]["post"]
     assert login["requestBody"]["content"]["application/json"]["examples"]
@@ -190,19 +219,21 @@ def test_main_operations_carry_examples(schema):
 
 
 @pytest.mark.django_db
-def test_put_update_config_is_a_full_update_and_patch_a_partial_one(owner_client, tenant):
-    site_id = tenant.site.pk
-    url = f"/api/v1/automation/update_config/?site_id={site_id}"
-    empty_put = owner_client.put(url, {}, format="json")
-    assert empty_put.status_code == 400
-    assert {"is_enabled", "scheduled_time", "stage_1_batch_size"} <= set(empty_put.json()["errors"])
-    full = owner_client.get(f"/api/v1/automation/config/?site_id={site_id}").json()["data"]
-    writable = {k: v for k, v in full.items() if k not in {"id", "site", "last_run_at", "next_run_at"}}
-    writable = {k: v for k, v in writable.items() if k not in {"created_at", "updated_at"}}
-    put = owner_client.put(url, {**writable, "stage_1_batch_size": 7}, format="json")
+def test_put_and_patch_of_update_config_both_change_only_the_fields_given(owner_client, tenant):
+    url = f"/api/v1/automation/update_config/?site_id={tenant.site.pk}"
+    put = owner_client.put(url, {"stage_1_batch_size": 7}, format="json")
     assert put.status_code == 200 and put.json()["data"]["stage_1_batch_size"] == 7
-    patch = owner_client.patch(url, {}, format="json")
+    patch = owner_client.patch(url, {"stage_2_batch_size": 3}, format="json")
     assert patch.status_code == 200 and patch.json()["data"]["stage_1_batch_size"] == 7
+
+
+def test_the_schema_says_put_update_config_takes_any_subset_of_fields(schema):
+    operation = schema["paths"]["/api/v1/automation/update_config/"]
+    for method in ("put", "patch"):
+        body = operation[method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/PatchedAutomationConfigRequest"}, method
+        assert not operation[method]["requestBody"].get("required"), method
+    assert "reference" in operation["put"]["description"]
 
 
 @pytest.mark.django_db
@@ -221,6 +252,8 @@ def test_put_of_a_site_replaces_it_and_patch_changes_only_what_it_names(owner_cl
 def test_put_bodies_require_every_writable_field_in_the_schema(schema):
     site = schema["components"]["schemas"]["SiteReplaceRequest"]
     assert set(site["required"]) == {"name", "domain", "is_active"}
+    put = schema["paths"]["/api/v1/auth/sites/{id}/"]["put"]["requestBody"]
+    assert put["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SiteReplaceRequest"}
 
 
 @pytest.mark.django_db

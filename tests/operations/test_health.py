@@ -9,8 +9,11 @@ from celery.signals import heartbeat_sent, task_postrun
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from prometheus_client.parser import text_string_to_metric_families
 
+from automation.task_names import CHECK_SCHEDULED_TASK, RECOVER_STALE_RUNS_TASK
 from automation.tasks import check_scheduled_automations, recover_stale_runs
+from igny8.celery import app
 from operations.keys import worker_seen_key
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +84,29 @@ def test_ready_shows_when_beats_periodic_tasks_last_completed(client):
     task_postrun.send(sender=check_scheduled_automations, state="SUCCESS")
     task_postrun.send(sender=recover_stale_runs, state="FAILURE")
     last_pass = client.get("/ready/").json()["scheduler"]["last_pass"]
-    assert last_pass["automation.check_scheduled_automations"].endswith("+00:00")
-    assert last_pass["automation.recover_stale_runs"] is None
+    assert last_pass[CHECK_SCHEDULED_TASK].endswith("+00:00")
+    assert last_pass[RECOVER_STALE_RUNS_TASK] is None
+
+
+# Not inside a test transaction: the task signals close the connection of a worker's task.
+@pytest.mark.django_db(transaction=True)
+def test_every_periodic_task_of_beats_schedule_shows_in_ready_and_metrics(client, settings):
+    settings.METRICS_ENABLED = True
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled
+    app.loader.import_default_modules()
+    for name in scheduled:
+        task_postrun.send(sender=app.tasks[name], state="SUCCESS")
+    last_pass = client.get("/ready/").json()["scheduler"]["last_pass"]
+    assert {name for name, at in last_pass.items() if at} == scheduled
+    metrics = client.get("/metrics").content.decode()
+    reported = {
+        sample.labels["task"]
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "igny8_scheduler_last_pass_age_seconds"
+    }
+    assert reported == scheduled
 
 
 def test_readiness_command_exits_1_and_prints_the_failed_checks(capsys):
@@ -101,3 +125,23 @@ def test_readiness_command_fails_when_beats_watchdog_has_not_run_lately(capsys):
     task_postrun.send(sender=recover_stale_runs, state="SUCCESS")
     call_command("readiness", "--only", "cache", "--scheduler-max-age", "300")
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["failed"] == []
+
+
+MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_ready_is_503_naming_collectstatic_when_the_static_files_manifest_is_missing(
+    client, settings, tmp_path
+):
+    heartbeat_sent.send(sender=None)
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST_STORAGE}}
+    response = client.get("/ready/")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["static"]
+    assert "collectstatic" in response.json()["checks"]["static"]["error"]
+    assert str(tmp_path) not in response.content.decode()
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    response = client.get("/ready/")
+    assert response.status_code == 200 and response.json()["checks"]["static"] == {"ok": True}

@@ -189,7 +189,7 @@
       return ["running", "Running"];
     }
 
-    function renderRun(run, progress, lastRun) {
+    function renderRun(run, progress, lastRun, stageCount) {
       const box = $("#run-state");
       if (!run) {
         box.dataset.state = "idle";
@@ -231,7 +231,7 @@
       if (progress) {
         const percent = Math.min(100, Math.max(0, progress.percent));
         parts.push(
-          el("p", { id: "run-stage" }, `Stage ${progress.stage} of 7: ${progress.stage_name}`),
+          el("p", { id: "run-stage" }, `Stage ${progress.stage} of ${stageCount}: ${progress.stage_name}`),
           el("p", { id: "run-count" }, `${progress.processed} of ${progress.total} items (${percent}%)`),
           el("div", {
             class: "progress", role: "progressbar", "aria-label": `Stage ${progress.stage} progress`,
@@ -283,7 +283,7 @@
         const progress = current ? processing.data : null;
         renderStages(overview.data, estimate.data, progress);
         renderEstimate(estimate.data);
-        renderRun(current, progress, lastRun);
+        renderRun(current, progress, lastRun, overview.data.stages.length);
         const logRun = current || lastRun;
         const log = logRun ? (await api(`/automation/logs/?run_id=${encodeURIComponent(logRun.run_id)}&${q}&lines=15`)).data : null;
         renderLog(logRun && logRun.run_id, log);

@@ -6,9 +6,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from automation.task_names import RECOVER_STALE_RUNS_TASK
 from operations.health import CHECKS, readiness, scheduler_passes
 
-SCHEDULER_TASK = "automation.recover_stale_runs"  # beat sends it every minute
+SCHEDULER_TASK = RECOVER_STALE_RUNS_TASK  # beat sends it every minute
 
 
 class Command(BaseCommand):

@@ -20,8 +20,8 @@ from ai.providers import GeneratedImage, get_provider
 from billing.errors import InsufficientCredits
 from billing.selectors import CreditCostTable, credit_cost_table
 from billing.services import Usage, credits_check, credits_deduct
-from igny8.db import insert_row
 from igny8.errors import ValidationFailed
+from igny8.sql import insert_row
 from tenancy.models import Account, Site
 
 logger = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from automation.errors import Fenced
 from automation.locks import lock_extend, lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
-from automation.selectors import run_control
 from automation.services import config_get_or_create, lock_release_if_ended, run_count_credits, run_finish
+from automation.sql import run_control
 from automation.stages import STAGES, Batch, Stage
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run

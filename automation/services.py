@@ -6,7 +6,7 @@ import math
 import secrets
 import shutil
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -24,6 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from automation import sql as automation_sql
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, RUN_TASK, enqueue, queue_check
 from automation.errors import RunActive
 from automation.estimate import estimate_run
@@ -35,7 +36,6 @@ from automation.models import (
     AutomationRun,
     Frequency,
     RunStatus,
-    StageRowCount,
     TriggerType,
 )
 from automation.stages import STAGES
@@ -320,22 +320,11 @@ def lock_release_if_ended(*, site_id: int, run_id: str | None) -> bool:
 def run_count_credits(*, run_pk: int, token: int, credits: int, cap: int | None = None) -> bool:
     """Add `credits` to the run's total if `token` still owns it, active, within `cap`; False if not.
 
-    Every item's commit makes this UPDATE, so it is one plain statement: the ORM's took several
-    times the CPU of the statement itself to build. It locks the run's row until the commit.
+    Every item's commit makes this one statement (`automation.sql.run_credits_add`); it locks the
+    run's row until the commit.
     """
-    table = connection.ops.quote_name(AutomationRun._meta.db_table)
-    statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
-    sql = (
-        f"UPDATE {table} SET total_credits_used = total_credits_used + %s"
-        f" WHERE id = %s AND fencing_token = %s AND status IN ({statuses})"
-    )
-    params = [credits, run_pk, token, *ACTIVE_STATUSES]
-    if cap is not None:
-        sql += " AND total_credits_used <= %s"
-        params.append(cap - credits)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
+    ceiling = None if cap is None else cap - credits
+    return automation_sql.run_credits_add(run_pk=run_pk, token=token, credits=credits, ceiling=ceiling)
 
 
 def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:
@@ -479,31 +468,6 @@ def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict
     for entry in skipped:
         logger.info("scheduled run for site %s skipped: %s", entry["site_id"], entry["reason"])
     return {"started": started, "skipped": skipped}
-
-
-# Row counts -------------------------------------------------------------------------------------
-
-
-def row_counts_compact() -> int:
-    """Folds the stage row counters into one row per (site, stage, status, pending); returns the rows left.
-
-    One statement moves every row into its group's sum, so each counted change is folded exactly
-    once: rows that writers commit meanwhile are not in the statement's snapshot and stay for the
-    next compaction. The table lock conflicts only with another compaction (writers' inserts take
-    a weaker lock), so two compactions never delete the same rows in different orders.
-    """
-    if connection.vendor != "postgresql":
-        return 0  # no triggers, no counters: see automation.row_counts
-    table = StageRowCount._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE")
-        cursor.execute(
-            f"WITH moved AS (DELETE FROM {table} RETURNING site_id, stage, status, pending, n) "
-            f"INSERT INTO {table} (site_id, stage, status, pending, n) "
-            "SELECT site_id, stage, status, pending, SUM(n) FROM moved "
-            "GROUP BY site_id, stage, status, pending HAVING SUM(n) <> 0"
-        )
-        return cursor.rowcount
 
 
 class AutomationService:

@@ -6,8 +6,10 @@ from celery import shared_task
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun
 from django.db import DatabaseError, close_old_connections, connection
 
-from automation import executor, services, watchdog
+from automation import executor, row_counts, watchdog
 from automation.services import AutomationService
+from igny8 import sql
+from igny8.capabilities import capabilities
 
 # acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
 # token and heartbeat make the copy exit at once while the first executor is still alive.
@@ -26,12 +28,10 @@ logger = logging.getLogger(__name__)
 @celeryd_after_setup.connect
 def _warn_when_runs_could_exhaust_connections(sender, instance, **kwargs):
     """At a worker's start: warn when its runs could hold more connections than PostgreSQL allows."""
-    if connection.vendor != "postgresql":
+    if not capabilities().postgresql_sql:
         return
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW max_connections")
-            max_connections = int(cursor.fetchone()[0])
+        max_connections = sql.max_connections()
     except DatabaseError:
         return  # the database is not up yet: the first run will say so
     finally:
@@ -69,7 +69,7 @@ def check_scheduled_automations() -> dict:
 
 @shared_task(name="automation.compact_row_counts")
 def compact_row_counts() -> int:
-    return services.row_counts_compact()
+    return row_counts.row_counts_compact()
 
 
 @shared_task(name="automation.recover_stale_runs")

@@ -57,7 +57,7 @@ def test_a_deleted_sites_counters_add_up_to_nothing(pipeline_site):
     site_delete(site=pipeline_site)
     pipeline_site.pk = site_id
     assert all(counts == ({}, 0) for counts in row_counts.stage_counts(site=pipeline_site).values())
-    services.row_counts_compact()
+    row_counts.row_counts_compact()
     assert not StageRowCount.objects.filter(site_id=site_id).exists()
 
 
@@ -68,7 +68,7 @@ def test_compaction_leaves_one_row_per_group_and_the_same_counts(pipeline_site):
     before = row_counts.stage_counts(site=pipeline_site)
     assert StageRowCount.objects.filter(site_id=pipeline_site.pk, stage=1).count() > 2
 
-    services.row_counts_compact()
+    row_counts.row_counts_compact()
 
     assert row_counts.stage_counts(site=pipeline_site) == before == counted_directly(pipeline_site)
     # 12 pending keywords and one disabled one: two groups of stage 1.
@@ -92,11 +92,11 @@ def test_compaction_while_keywords_are_added_loses_no_count(tenant):
     writer.start()
     try:
         for _ in range(20):
-            services.row_counts_compact()
+            row_counts.row_counts_compact()
     finally:
         stop.set()
         writer.join()
-    services.row_counts_compact()
+    row_counts.row_counts_compact()
     assert row_counts.stage_counts(site=site) == counted_directly(site)
     assert StageRowCount.objects.filter(site_id=site.pk).count() == 1
 

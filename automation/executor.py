@@ -20,10 +20,11 @@ from django.utils import timezone
 from ai.engine import BudgetExhausted, Pricing
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, enqueue
 from automation.errors import Fenced
-from automation.locks import lock_extend, lock_release
+from automation.locks import lock_extend, lock_release, lock_release_if_ended
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationConfig, AutomationRun, RunStatus
-from automation.services import config_get_or_create, lock_release_if_ended, run_count_credits, run_finish
+from automation.services.config import config_get_or_create
+from automation.services.runs import run_count_credits, run_finish
 from automation.sql import run_control
 from automation.stages import STAGES, Batch, Stage
 from billing.errors import InsufficientCredits

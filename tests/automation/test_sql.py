@@ -7,7 +7,8 @@ from django.db.models.expressions import RawSQL
 from automation import sql
 from automation.models import ACTIVE_STATUSES, AutomationRun, StageRowCount
 from automation.row_counts import counted_stages
-from automation.services import run_cancel, run_pause, start_automation
+from automation.services.control import run_cancel, run_pause
+from automation.services.runs import start_automation
 from automation.stages import STAGES, get_stage
 from planner.models import Keyword
 from planner.services import keyword_update

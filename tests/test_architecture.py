@@ -1,6 +1,7 @@
 """The layout DESIGN.md promises: imports flow one way, no module imports itself back in a circle."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,36 @@ def test_ai_specs_and_offline_generators_are_plain_python():
             if not isinstance(node, ast.ImportFrom) or node.module
         }
         assert not imported & {"django", "rest_framework", *(set(LAYERS) - {"ai"})}, path.name
+
+
+SQL_HOMES = {"igny8/sql.py", "billing/sql.py", "ai/sql.py", "automation/sql.py"}
+# What only the SQL homes may touch: a cursor, the ORM's query internals, a model instance's state.
+SQL_ONLY = re.compile(r"connection\.cursor\(|\._state\.|alias_refcount|where\.children|\.query\b")
+
+
+def product_files() -> dict[str, str]:
+    return {
+        path.relative_to(ROOT).as_posix(): path.read_text()
+        for name, path in project_modules().items()
+        if not name.startswith("devtools")
+    }
+
+
+def test_hand_written_sql_and_query_internals_live_only_in_the_sql_homes():
+    allowed = {"operations/health.py": {"connection.cursor("}}  # its readiness probe: `SELECT 1`
+    found = {
+        (path, match)
+        for path, text in product_files().items()
+        if path not in SQL_HOMES
+        for match in SQL_ONLY.findall(text)
+        if match not in allowed.get(path, ())
+    }
+    assert found == set()
+
+
+def test_the_database_is_told_apart_by_the_capabilities_only():
+    # automation/executor.py asks `connection.vendor` once until its rewrite moves it to the capabilities.
+    allowed = {"igny8/capabilities.py", "automation/executor.py"}
+    assert [
+        path for path, text in product_files().items() if "connection.vendor" in text and path not in allowed
+    ] == []

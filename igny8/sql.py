@@ -8,7 +8,7 @@ tables and columns only through `quote`, and take them from the models' `_meta`.
 
 import functools
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.utils import timezone
 
@@ -60,7 +60,8 @@ def field_values(model: type[Model], fields: tuple[Field, ...], values: dict, no
 
 def prepared(fields: tuple[Field, ...], values: list) -> list:
     """Each value as its field stores it: JSON, decimals and time zones as the ORM converts them."""
-    return [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    database = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`: it costs a lookup per use
+    return [field.get_db_prep_save(value, database) for field, value in zip(fields, values, strict=True)]
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from ai.providers import GeneratedImage, Provider
 from billing.errors import InsufficientCredits
 from billing.selectors import CreditCostTable
 from billing.services import Usage, credits_deduct
-from igny8.db import insert_row
+from igny8.sql import insert_row
 from tenancy.models import Site
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ the call that are still eligible, locked; so a repeated call writes and charges 
 """
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from ai import specs
+from ai import sql as ai_sql
 from ai.offline import html_text
 from billing.models import OperationType
 from igny8.errors import ValidationFailed
@@ -105,16 +105,8 @@ class AIFunction:
         return rows
 
     def locked(self, *, site: Site, ids: list[int]) -> list:
-        """The rows of `ids` still eligible, in id order, locked until the caller's transaction ends.
-
-        Every AI call's commit makes this query: its SQL is compiled once per site and number of
-        ids, since the ORM spent several times the CPU of the query itself compiling it anew.
-        """
-        model, sql, params, id_positions = _locking_statement(self.name, site, len(ids))
-        params = list(params)
-        for position, pk in zip(id_positions, ids, strict=True):
-            params[position] = pk
-        return list(model.objects.raw(sql, params))
+        """The rows of `ids` still eligible, in id order, locked until the caller's transaction ends."""
+        return ai_sql.rows_locked(key=(self.name, site.pk), rows=lambda: self.eligible(site=site), ids=ids)
 
     def units(self, items: list, *, site: Site, options: dict) -> list[Unit]:
         if self.one_call:
@@ -129,19 +121,6 @@ class AIFunction:
                 model=model, prompt=unit.input["prompt"], size=settings.AI_IMAGE_SIZE
             )
         return provider.complete_json(spec=self.spec, data=unit.input, model=model)
-
-
-@functools.lru_cache(maxsize=512)
-def _locking_statement(function_name: str, site: Site, count: int) -> tuple[type, str, tuple, list[int]]:
-    """The model and SQL of `locked` for `count` ids, with where each id goes among its parameters.
-
-    Compiled with stand-in ids (negative, so no real one can be taken for them) inside the
-    caller's transaction, as Django compiles a locking query only there.
-    """
-    stand_ins = [-1 - number for number in range(count)]
-    rows = get_function(function_name).eligible(site=site).filter(pk__in=stand_ins)
-    sql, params = rows.select_for_update(of=("self",)).order_by("pk").query.sql_with_params()
-    return rows.model, sql, params, [params.index(stand_in) for stand_in in stand_ins]
 
 
 # auto_cluster ----------------------------------------------------------------------------------

@@ -5,13 +5,13 @@ from django.db.models.signals import pre_delete
 
 
 def _stop_runs_of_deleting_site(sender, site, **kwargs):
-    from automation.services import runs_cancel_for_site
+    from automation.services.control import runs_cancel_for_site
 
     runs_cancel_for_site(site=site)
 
 
 def _end_runs_of_deleted_site(sender, instance, **kwargs):
-    from automation.services import runs_end_for_site_deletion
+    from automation.services.control import runs_end_for_site_deletion
 
     runs_end_for_site_deletion(site=instance)
 

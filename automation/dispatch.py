@@ -5,9 +5,7 @@ import logging
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-# The names are re-exported for the services and the executor, which enqueue through this module.
-from automation.task_names import RESUME_TASK as RESUME_TASK
-from automation.task_names import RUN_TASK as RUN_TASK
+from igny8.capabilities import capabilities
 from igny8.celery import app
 from igny8.errors import ServiceUnavailable
 
@@ -17,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 def queue_check() -> None:
     """Fail fast (before any run exists) when the broker is down."""
-    if app.conf.task_always_eager:
+    if capabilities().tasks_in_process:
         return
     try:
         with app.connection_for_write() as connection:
@@ -30,7 +28,7 @@ def queue_check() -> None:
 
 def enqueue(task_name: str, *, run_pk: int) -> None:
     """Send a run task; raises one of QUEUE_ERRORS when the broker refuses it."""
-    if app.conf.task_always_eager:
+    if capabilities().tasks_in_process:
         # The embedded default runs the task in-process, which needs its registered function.
         app.loader.import_default_modules()
         app.tasks[task_name].apply_async(args=[run_pk])

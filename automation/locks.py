@@ -6,6 +6,9 @@ and act in one step: a request can never delete or extend a lock that another ru
 meantime. The token is the run id encoded by django-redis's own serializer, so `cache.get` of the
 key still reads the run id. On any other cache (locmem in the embedded default, one process) a
 process-wide mutex makes the same compare-and-act steps atomic.
+
+The policy over them (`lock_take`, `lock_release_if_ended`): a lock left behind by a run that has
+ended is released before a new holder takes it.
 """
 
 import threading
@@ -14,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from redis.exceptions import LockError
 from redis.lock import Lock
+
+from automation.models import ACTIVE_STATUSES, AutomationRun
 
 _local_mutex = threading.Lock()
 
@@ -81,3 +86,24 @@ def lock_extend(*, site_id: int, run_id: str) -> bool:
         return lock.extend(settings.AUTOMATION_LOCK_TTL, replace_ttl=True)
     except LockError:
         return lock.acquire(blocking=False, token=lock.local.token)
+
+
+def lock_take(*, site_id: int, run_id: str) -> bool:
+    """Take the site lock for `run_id`, first releasing one that a run which has ended left behind."""
+    if lock_acquire(site_id=site_id, run_id=run_id):
+        return True
+    return lock_release_if_ended(site_id=site_id, run_id=lock_holder(site_id)) and lock_acquire(
+        site_id=site_id, run_id=run_id
+    )
+
+
+def lock_release_if_ended(*, site_id: int, run_id: str | None) -> bool:
+    """Release the site lock that `run_id` holds if that run has ended; True if it was released.
+
+    An executor that dies between ending its run and releasing the lock leaves the lock behind
+    (for AUTOMATION_LOCK_TTL). The lock of a run whose row does not exist yet (still starting) is kept.
+    """
+    if not run_id:
+        return False
+    ended = AutomationRun.objects.filter(run_id=run_id).exclude(status__in=ACTIVE_STATUSES).exists()
+    return ended and lock_release(site_id=site_id, run_id=run_id)

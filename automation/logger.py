@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from automation.models import AutomationLogEntry, AutomationRun
-from igny8.db import insert_row
+from igny8.sql import insert_row
 
 logger = logging.getLogger("automation")
 

@@ -20,17 +20,13 @@ databases other than PostgreSQL (the embedded default's SQLite) count with `Stag
 
 import functools
 
-from django.db import connection
 from django.db.models import Sum
-from django.db.models.expressions import Subquery
-from django.db.models.sql import Query
-from django.db.models.sql.where import AND
 
+from automation import sql as automation_sql
 from automation.models import StageRowCount
 from automation.stages import STAGES, Stage
+from igny8.capabilities import capabilities
 from tenancy.models import Site
-
-COUNTER_TABLE = StageRowCount._meta.db_table
 
 
 def pending_condition(stage: Stage) -> str | None:
@@ -38,35 +34,15 @@ def pending_condition(stage: Stage) -> str | None:
 
     The site filter is left out: the triggers count every site's rows and group them by site.
     """
-    query = stage.pending(Site(pk=0)).query
-    where = query.where.clone()
-    site = stage.model._meta.get_field("site")
-    where.children = [
-        child for child in where.children if getattr(getattr(child, "lhs", None), "target", None) != site
-    ]
-    # Only `site = … AND <a condition on the row>` can drop the site and group by it instead.
-    site_dropped = len(where.children) == len(query.where.children) - 1
-    anded = where.connector == AND and not where.negated
-    joined = any(uses for alias, uses in query.alias_refcount.items() if alias != query.base_table)
-    nested = any(isinstance(node, (Subquery, Query)) for node in _nodes(where))
-    if not (site_dropped and anded) or joined or nested:
-        return None
-    sql, params = where.as_sql(query.get_compiler(connection=connection), connection)
-    return connection.ops.compose_sql(sql, params) if sql else "TRUE"
-
-
-def _nodes(expression):
-    yield expression
-    if hasattr(expression, "get_source_expressions"):
-        for source in expression.get_source_expressions():
-            if source is not None:
-                yield from _nodes(source)
+    return automation_sql.row_condition(
+        stage.pending(Site(pk=0)), without=stage.model._meta.get_field("site")
+    )
 
 
 @functools.cache
 def counted_stages() -> tuple[Stage, ...]:
     """The stages the triggers count; none on a database without them. Compiled once per process."""
-    if connection.vendor != "postgresql":
+    if not capabilities().postgresql_sql:
         return ()
     return tuple(stage for stage in STAGES if pending_condition(stage) is not None)
 
@@ -75,33 +51,19 @@ def function_name(stage: Stage) -> str:
     return f"stage_{stage.number}_row_count"
 
 
+def _counter(stage: Stage) -> dict:
+    meta = stage.model._meta
+    return {
+        "number": stage.number,
+        "table": meta.db_table,
+        "columns": (meta.get_field("site").column, meta.get_field("status").column),
+        "condition": pending_condition(stage),
+    }
+
+
 def function_body(stage: Stage) -> str:
     """The stage's trigger function: a statement's signed row counts by site, status and pending."""
-    table = stage.model._meta.db_table
-    condition = pending_condition(stage)
-
-    def rows(transition: str, sign: str) -> str:
-        return (
-            f'SELECT "{table}"."site_id", "{table}"."status", COALESCE({condition}, FALSE) AS pending, '
-            f'{sign}1 AS n FROM {transition} AS "{table}"'
-        )
-
-    def insert(source: str) -> str:
-        return (
-            f"INSERT INTO {COUNTER_TABLE} (site_id, stage, status, pending, n) "
-            f"SELECT site_id, {stage.number}, status, pending, SUM(n) FROM ({source}) AS changes "
-            "GROUP BY site_id, status, pending HAVING SUM(n) <> 0;"
-        )
-
-    return (
-        "\nBEGIN\n"
-        f"  IF TG_OP = 'INSERT' THEN\n    {insert(rows('new_rows', ''))}\n"
-        f"  ELSIF TG_OP = 'DELETE' THEN\n    {insert(rows('old_rows', '-'))}\n"
-        f"  ELSE\n    {insert(rows('new_rows', '') + ' UNION ALL ' + rows('old_rows', '-'))}\n"
-        "  END IF;\n"
-        "  RETURN NULL;\n"
-        "END\n"
-    )
+    return automation_sql.counter_function_body(**_counter(stage))
 
 
 def trigger_sql() -> str:
@@ -110,34 +72,25 @@ def trigger_sql() -> str:
     Run it from a migration (as SQL text, so the migration keeps what it installed) whenever a
     counted stage's pending rule changes; `drop_sql()` removes an earlier installation first.
     """
-    statements = []
-    for stage in counted_stages():
-        table, name = stage.model._meta.db_table, function_name(stage)
-        statements.append(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $${function_body(stage)}$$;"
-        )
-        # A trigger with transition tables serves one event.
-        for event, transitions in (
-            ("INSERT", "NEW TABLE AS new_rows"),
-            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("DELETE", "OLD TABLE AS old_rows"),
-        ):
-            statements.append(
-                f"CREATE TRIGGER {name}_{event.lower()} AFTER {event} ON {table} REFERENCING {transitions} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {name}();"
-            )
-        condition = pending_condition(stage)
-        statements.append(
-            f"INSERT INTO {COUNTER_TABLE} (site_id, stage, status, pending, n) "
-            f'SELECT "{table}"."site_id", {stage.number}, "{table}"."status", COALESCE({condition}, FALSE), '
-            f'COUNT(*) FROM {table} AS "{table}" GROUP BY 1, 3, 4;'
-        )
-    return "\n".join(statements)
+    return "\n".join(
+        automation_sql.counter_install_sql(function=function_name(stage), **_counter(stage))
+        for stage in counted_stages()
+    )
 
 
 def drop_sql() -> str:
-    statements = [f"DROP FUNCTION IF EXISTS {function_name(stage)}() CASCADE;" for stage in counted_stages()]
-    return "\n".join([*statements, f"DELETE FROM {COUNTER_TABLE};"])
+    return automation_sql.counter_drop_sql(functions=[function_name(stage) for stage in counted_stages()])
+
+
+def row_counts_compact() -> int:
+    """Folds the stage row counters into one row per (site, stage, status, pending); returns the rows left.
+
+    Each counted change is folded exactly once, and writers never wait on it: see
+    `automation.sql.row_counts_fold`. A beat task runs it every minute.
+    """
+    if not capabilities().postgresql_sql:
+        return 0  # no triggers, no counters
+    return automation_sql.row_counts_fold()
 
 
 def stage_counts(*, site: Site) -> dict[int, tuple[dict[str, int], int]]:

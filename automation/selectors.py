@@ -1,10 +1,10 @@
-from django.db import connection
 from django.db.models import QuerySet
 
-from automation.models import AutomationLogEntry, AutomationRun
+from automation.models import ACTIVE_STATUSES, AutomationLogEntry, AutomationRun
 from automation.row_counts import pending_count, stage_counts
 from automation.stages import STAGES, get_stage
 from billing.models import CreditTransaction
+from igny8.errors import NotFound
 from tenancy.models import Site
 
 UP_NEXT = 5
@@ -25,6 +25,18 @@ def pipeline_overview(*, site: Site) -> dict:
             }
         )
     return {"stages": stages}
+
+
+def active_run(*, site: Site) -> AutomationRun | None:
+    return AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES).first()
+
+
+def run_get_for_site_ids(*, run_id: str, site_ids) -> AutomationRun:
+    """The run `run_id` of one of `site_ids` (the caller's sites); NotFound for any other run."""
+    run = AutomationRun.objects.filter(run_id=run_id, site_id__in=site_ids).select_related("site").first()
+    if run is None:
+        raise NotFound("Automation run not found.")
+    return run
 
 
 def runs_for_site(*, site: Site) -> QuerySet[AutomationRun]:
@@ -87,15 +99,3 @@ def run_log_lines(*, run: AutomationRun, lines: int, stage: int | None = None) -
     if stage is not None:
         entries = entries.filter(stage=stage)
     return list(reversed(entries.order_by("-id")[:lines]))
-
-
-def run_control(*, run_pk: int) -> tuple[str, int] | None:
-    """The run's (status, fencing_token) as stored now, or None when the row is gone.
-
-    Read before every batch a run starts, so it is one plain statement: the ORM spent four times
-    the CPU of the query itself building it.
-    """
-    table = connection.ops.quote_name(AutomationRun._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status, fencing_token FROM {table} WHERE id = %s", [run_pk])
-        return cursor.fetchone()

@@ -18,6 +18,7 @@ from ai.engine import function_start
 from ai.functions import Unit, get_function
 from ai.pricing import Pricing
 from ai.similarity import keywords_in_similarity_order
+from automation import sql as automation_sql
 from automation.models import AutomationConfig
 from billing.selectors import CreditCostTable
 from planner.models import Cluster, ContentIdea, Keyword
@@ -212,12 +213,12 @@ class Stage:
         """
         pending = self.pending(site)
         rows = self.model.objects.filter(site=site).values("status").order_by("status")
-        joins = [alias for alias, uses in pending.query.alias_refcount.items() if uses][1:]
-        if joins:
+        condition = automation_sql.row_filter(pending)
+        if condition is None:
             by_status = {row["status"]: row["n"] for row in rows.annotate(n=Count("pk"))}
             return by_status, pending.count()
         # Counting `site` (not `pk`) lets PostgreSQL answer from the (site, status, ...) indexes alone.
-        rows = rows.annotate(n=Count("site"), pending=Count("site", filter=pending.query.where))
+        rows = rows.annotate(n=Count("site"), pending=Count("site", filter=condition))
         by_status, total_pending = {}, 0
         for row in rows:
             by_status[row["status"]] = row["n"]

@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun
 from django.db import DatabaseError, close_old_connections, connection
 
-from automation import services, watchdog
+from automation import row_counts, watchdog
 from automation.engine.claim import execute_run
 from automation.engine.sizing import connection_shortfall
 from automation.services import AutomationService
@@ -18,6 +18,8 @@ from automation.task_names import (
     RESUME_TASK,
     RUN_TASK,
 )
+from igny8 import sql
+from igny8.capabilities import capabilities
 
 # acks_late + reject_on_worker_lost: a run whose worker died is delivered again; the fencing
 # token and heartbeat make the copy exit at once while the first executor is still alive.
@@ -36,12 +38,10 @@ logger = logging.getLogger(__name__)
 @celeryd_after_setup.connect
 def _warn_when_runs_could_exhaust_connections(sender, instance, **kwargs):
     """At a worker's start: warn when its runs could hold more connections than PostgreSQL allows."""
-    if connection.vendor != "postgresql":
+    if not capabilities().postgresql_sql:
         return
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW max_connections")
-            max_connections = int(cursor.fetchone()[0])
+        max_connections = sql.max_connections()
     except DatabaseError:
         return  # the database is not up yet: the first run will say so
     finally:
@@ -77,7 +77,7 @@ def check_scheduled_automations() -> dict:
 
 @shared_task(name=COMPACT_ROW_COUNTS_TASK)
 def compact_row_counts() -> int:
-    return services.row_counts_compact()
+    return row_counts.row_counts_compact()
 
 
 @shared_task(name=RECOVER_STALE_RUNS_TASK)

@@ -2,7 +2,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
-from automation import run_ids, selectors, services
+from automation import run_ids, selectors
 from automation.errors import RunActive
 from automation.logger import log_line
 from automation.serializers import (
@@ -66,7 +66,7 @@ class AutomationViewSet(viewsets.ViewSet):
             site_ids = [site_get_for_user(user=self.request.user, site_id=params["site_id"]).pk]
         else:
             site_ids = sites_for_user(user=self.request.user).values("pk")
-        return services.run_get_for_site_ids(run_id=params["run_id"], site_ids=site_ids)
+        return selectors.run_get_for_site_ids(run_id=params["run_id"], site_ids=site_ids)
 
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: AutomationConfigSerializer})
     @action(detail=False, methods=["get"])
@@ -153,7 +153,7 @@ class AutomationViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: CurrentRunSerializer})
     @action(detail=False, methods=["get"])
     def current_run(self, request):
-        run = services.active_run(site=self.site())
+        run = selectors.active_run(site=self.site())
         return success({"run": AutomationRunSerializer(run).data if run else None})
 
     @extend_schema(parameters=[HistoryParamsSerializer], responses={200: HistorySerializer})
@@ -199,9 +199,9 @@ class AutomationViewSet(viewsets.ViewSet):
         site = self.site()
         run_id = self.params(ProcessingParamsSerializer).get("run_id")
         if run_id:
-            run = services.run_get_for_site_ids(run_id=run_id, site_ids=[site.pk])
+            run = selectors.run_get_for_site_ids(run_id=run_id, site_ids=[site.pk])
         else:
-            run = services.active_run(site=site)
+            run = selectors.active_run(site=site)
         return success(selectors.current_processing(run=run) if run else None)
 
     @extend_schema(

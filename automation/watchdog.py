@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from automation.dispatch import RESUME_TASK, enqueue
+from automation.dispatch import enqueue
 from automation.logger import AutomationLogger
 from automation.models import AutomationRun
-from automation.task_names import RUN_TASKS
+from automation.task_names import RESUME_TASK, RUN_TASKS
 from igny8.celery import app
 
 logger = logging.getLogger(__name__)

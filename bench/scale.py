@@ -105,7 +105,8 @@ def topic_keywords(count: int) -> list[str]:
 
 
 def p2_queries_per_item() -> None:
-    from automation import services
+    from automation.services.config import config_get_or_create, config_update
+    from automation.services.runs import start_automation
     from automation.stages import STAGES
     from tests.factories import make_account, make_keywords
 
@@ -113,13 +114,13 @@ def p2_queries_per_item() -> None:
     for size in P2_KEYWORDS:
         site = make_account(credits=100_000_000).site
         make_keywords(site=site, texts=topic_keywords(size))
-        services.config_update(
-            config=services.config_get_or_create(site=site),
+        config_update(
+            config=config_get_or_create(site=site),
             fields={"within_stage_delay": 0, "between_stage_delay": 0},
         )
         started = time.perf_counter()
         with all_queries() as queries:
-            run = services.start_automation(site=site)
+            run = start_automation(site=site)
             total_queries = queries()
         run.refresh_from_db()
         assert run.status == "completed", (run.status, run.error_message)
@@ -196,7 +197,7 @@ def active_run_at_stage_1(*, site):
 
 def p3_sites() -> dict:
     """For each size, a site with that many new keywords and a run at stage 1: {size: (client, site)}."""
-    from automation import services
+    from automation.services.config import config_get_or_create
     from tests.conftest import client_for
     from tests.factories import make_account
 
@@ -206,7 +207,7 @@ def p3_sites() -> dict:
         started = time.perf_counter()
         copy_keywords(site=tenant.site, count=size)
         print(f"P3 setup: {size} keywords loaded in {time.perf_counter() - started:.1f} s")
-        services.config_get_or_create(site=tenant.site)
+        config_get_or_create(site=tenant.site)
         active_run_at_stage_1(site=tenant.site)
         sites[size] = (client_for(tenant.owner), tenant.site)
     return sites
@@ -298,15 +299,16 @@ def add_scheduled_configs(*, account, count: int, now: datetime.datetime, first:
 
 
 def p4_scheduler() -> None:
-    from automation import services
     from automation.models import AutomationConfig
+    from automation.services.config import config_get_or_create, config_update
+    from automation.services.scheduler import check_scheduled_automations
     from tests.factories import make_account
 
     # A Wednesday afternoon: weekly and monthly configs are not due.
     now = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5))
     tenant = make_account(credits=1_000)
-    due_config = services.config_get_or_create(site=tenant.site)
-    services.config_update(
+    due_config = config_get_or_create(site=tenant.site)
+    config_update(
         config=due_config,
         fields={
             "is_enabled": True,
@@ -325,7 +327,7 @@ def p4_scheduler() -> None:
             time.sleep(0.05)
         begun = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:
-            outcome = services.check_scheduled_automations(now=now)
+            outcome = check_scheduled_automations(now=now)
         elapsed = time.perf_counter() - begun
         last_start = timezone.now().replace(microsecond=0)
         assert len(outcome["started"]) == 1, outcome["started"]

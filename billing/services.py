@@ -1,14 +1,15 @@
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing import sql as billing_sql
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction, CreditUsageLog, TransactionType
 from billing.selectors import credit_cost_table, credits_balance
+from igny8.capabilities import capabilities
 from igny8.errors import ValidationFailed
 from tenancy.models import Account, Site
 
@@ -59,120 +60,60 @@ def credits_deduct(
     if amount < 0:
         raise ValueError("amount must not be negative")
     usage = usage or Usage()
-    ledger = CreditTransaction(
-        account_id=account.pk,
-        site=site,
-        transaction_type=TransactionType.DEDUCTION,
-        amount=-amount,
-        operation_type=operation_type,
-        description=description,
-        reference_id=reference_id,
-        automation_run_id=automation_run_id,
-        stage=stage,
-        created_at=timezone.now(),
-    )
-    # An AI call's commit charges while it holds its run's row lock: each round trip here delays
-    # every other commit of the run. No savepoint, and on PostgreSQL a single statement.
-    if connection.vendor == "postgresql":
-        taken = _credits_take_and_record(ledger, usage)
-    else:
-        taken = _credits_take_then_record(ledger, usage)
-    if taken is None:
-        raise InsufficientCredits(required=amount, available=credits_balance(account_id=account.pk))
-    ledger.pk, ledger.balance_after = taken
-    ledger._state.adding, ledger._state.db = False, connection.alias  # as saved by the ORM
-    account.credits = ledger.balance_after
-    return ledger
-
-
-def _usage_fields(ledger: CreditTransaction, usage: Usage) -> dict:
-    return {
-        "account_id": ledger.account_id,
-        "site_id": ledger.site_id,
-        "operation_type": ledger.operation_type,
-        "credits_used": -ledger.amount,
+    ledger = {
+        "account_id": account.pk,
+        "site_id": site.pk if site is not None else None,
+        "transaction_type": TransactionType.DEDUCTION,
+        "amount": -amount,
+        "operation_type": operation_type,
+        "description": description,
+        "reference_id": reference_id,
+        "automation_run_id": automation_run_id,
+        "stage": stage,
+        "created_at": timezone.now(),
+    }
+    usage_row = {
+        "account_id": account.pk,
+        "site_id": ledger["site_id"],
+        "operation_type": operation_type,
+        "credits_used": amount,
         "cost_usd": usage.cost_usd,
         "model_used": usage.model,
         "tokens_in": usage.tokens_in,
         "tokens_out": usage.tokens_out,
-        "automation_run_id": ledger.automation_run_id,
-        "stage": ledger.stage,
-        "created_at": ledger.created_at,
+        "automation_run_id": automation_run_id,
+        "stage": stage,
+        "created_at": ledger["created_at"],
     }
+    # An AI call's commit charges while it holds its run's row lock: no savepoint, and on
+    # PostgreSQL a single statement.
+    take_and_record = (
+        billing_sql.credits_take_and_record
+        if capabilities().postgresql_sql
+        else credits_take_and_record_with_orm
+    )
+    taken = take_and_record(account_id=account.pk, amount=amount, ledger=ledger, usage=usage_row)
+    if taken is None:
+        raise InsufficientCredits(required=amount, available=credits_balance(account_id=account.pk))
+    account.credits = taken.balance_after
+    return taken
 
 
-LEDGER_COLUMNS = (
-    "account_id", "site_id", "transaction_type", "amount", "operation_type", "description",
-    "reference_id", "automation_run_id", "stage", "created_at",
-)  # fmt: skip
-USAGE_COLUMNS = (
-    "account_id", "site_id", "operation_type", "credits_used", "cost_usd", "model_used", "tokens_in",
-    "tokens_out", "automation_run_id", "stage", "created_at",
-)  # fmt: skip
-
-
-@functools.cache
-def _charge_statement() -> str:
-    """PostgreSQL's one-statement charge (`_credits_take_and_record`), built once per process."""
-    quote = connection.ops.quote_name
-    return f"""
-        WITH taken AS (
-            UPDATE {quote(Account._meta.db_table)} SET credits = credits - %s
-            WHERE id = %s AND credits >= %s RETURNING credits
-        ), ledger AS (
-            INSERT INTO {quote(CreditTransaction._meta.db_table)} ({", ".join(LEDGER_COLUMNS)}, balance_after)
-            SELECT {", ".join(["%s"] * len(LEDGER_COLUMNS))}, credits FROM taken
-            RETURNING id, balance_after
-        ), usage AS (
-            INSERT INTO {quote(CreditUsageLog._meta.db_table)} ({", ".join(USAGE_COLUMNS)}, transaction_id)
-            SELECT {", ".join(["%s"] * len(USAGE_COLUMNS))}, id FROM ledger
-        )
-        SELECT id, balance_after FROM ledger
-    """
-
-
-def _credits_take_and_record(ledger: CreditTransaction, usage: Usage) -> tuple[int, int] | None:
-    """PostgreSQL: the conditional UPDATE and both inserts in one statement; (ledger id, balance) or None.
-
-    The inserts read the UPDATE's returned balance, so when the account holds too little nothing is
-    written. The ORM would make this three statements, each built anew in Python.
-    """
-    usage_fields = _usage_fields(ledger, usage)
-    amount = -ledger.amount
-    params = [amount, ledger.account_id, amount]
-    params += [getattr(ledger, column) for column in LEDGER_COLUMNS]
-    params += [usage_fields[column] for column in USAGE_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(_charge_statement(), params)
-        return cursor.fetchone()
-
-
-def _credits_take_then_record(ledger: CreditTransaction, usage: Usage) -> tuple[int, int] | None:
-    """Elsewhere (the embedded SQLite, which has no writing WITH): three statements."""
+def credits_take_and_record_with_orm(
+    *, account_id: int, amount: int, ledger: dict, usage: dict
+) -> CreditTransaction | None:
+    """`billing.sql.credits_take_and_record` in the ORM's three statements, for databases without a
+    writing WITH (the embedded SQLite): the ledger row, or None, writing nothing, when the account
+    holds less than `amount`. The conditional UPDATE keeps the balance from ever going negative."""
     with transaction.atomic(savepoint=False):
-        balance = _credits_take(account_id=ledger.account_id, amount=-ledger.amount)
-        if balance is None:
+        if not Account.objects.filter(pk=account_id, credits__gte=amount).update(
+            credits=F("credits") - amount
+        ):
             return None
-        ledger.balance_after = balance
-        ledger.save(force_insert=True)
-        CreditUsageLog.objects.create(transaction=ledger, **_usage_fields(ledger, usage))
-    return ledger.pk, balance
-
-
-def _credits_take(*, account_id: int, amount: int) -> int | None:
-    """The balance after taking `amount`, or None when the account holds less: one statement.
-
-    The ORM's update() cannot return the new value, and reading it back would be a second round
-    trip under the account's row lock.
-    """
-    table = connection.ops.quote_name(Account._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET credits = credits - %s WHERE id = %s AND credits >= %s RETURNING credits",
-            [amount, account_id, amount],
-        )
-        row = cursor.fetchone()
-    return None if row is None else row[0]
+        balance = credits_balance(account_id=account_id)
+        created = CreditTransaction.objects.create(**ledger, balance_after=balance)
+        CreditUsageLog.objects.create(**usage, transaction=created)
+    return created
 
 
 @transaction.atomic

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from automation import selectors as automation_selectors
-from automation.services import run_get_for_site_ids
 from dashboard.presenters import config_fields, nav_links, run_row, sanitized_article_html, stage_results
 from igny8.errors import NotFound
 from tenancy.models import Account, Role
@@ -112,7 +111,7 @@ def runs(request, context):
 @dashboard_page("runs")
 def run_detail(request, context, run_id: str):
     try:
-        run = run_get_for_site_ids(run_id=run_id, site_ids=[context["site"].pk])
+        run = automation_selectors.run_get_for_site_ids(run_id=run_id, site_ids=[context["site"].pk])
     except NotFound:
         raise Http404("No such run.") from None
     context.update(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from igny8.capabilities import capabilities
 from igny8.celery import app
 from igny8.static_files import static_files_missing
 from operations.keys import readiness_probe_key, scheduler_pass_key, worker_seen_key
@@ -41,7 +42,7 @@ def check_cache() -> dict:
 
 
 def check_broker() -> dict:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if capabilities().tasks_in_process:
         return {"ok": True, "mode": "eager"}
     timeout = settings.HEALTH_BROKER_TIMEOUT
     try:
@@ -71,7 +72,7 @@ def worker_last_seen() -> float | None:
 
 
 def check_worker() -> dict:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if capabilities().tasks_in_process:
         return {"ok": True, "mode": "eager"}
     try:
         age = worker_last_seen()

@@ -18,6 +18,7 @@ from ai.models import AITaskLog
 from automation.models import AutomationRun, RunStatus
 from automation.stages import STAGES
 from billing.models import CreditTransaction, TransactionType
+from igny8.capabilities import capabilities
 from igny8.celery import app
 from operations.health import scheduler_passes, worker_last_seen
 
@@ -127,7 +128,7 @@ class PipelineCollector:
             heartbeat.add_metric([run_id], max(0.0, now - beat_at.timestamp()))
         yield heartbeat
 
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if capabilities().tasks_in_process:
             return
         age = worker_last_seen()
         if age is not None:

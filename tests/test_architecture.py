@@ -108,7 +108,7 @@ def test_ai_specs_and_offline_generators_are_plain_python():
 LITERAL_STAGE_COUNT = re.compile(r"max_value=7\b|range\(1, [78]\)|\bof 7\b|_lte=7\b")
 
 
-def product_files() -> list[Path]:
+def product_source_files() -> list[Path]:
     files = []
     for package in [*LAYERS, "igny8"]:
         for suffix in ("*.py", "*.js", "*.html"):
@@ -119,7 +119,7 @@ def product_files() -> list[Path]:
 def test_no_product_file_writes_the_stage_count_as_a_literal():
     found = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-        for path in product_files()
+        for path in product_source_files()
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if LITERAL_STAGE_COUNT.search(line)
     ]
@@ -138,3 +138,43 @@ def test_the_task_names_the_settings_import_are_plain_python():
     # The settings import it before Django has loaded any app.
     tree = ast.parse((ROOT / "automation" / "task_names.py").read_text())
     assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+
+
+SQL_HOMES = {"igny8/sql.py", "billing/sql.py", "ai/sql.py", "automation/sql.py"}
+# What only the SQL homes may touch: a cursor, the ORM's query internals, a model instance's state.
+SQL_ONLY = re.compile(r"connection\.cursor\(|\._state\.|alias_refcount|where\.children|\.query\b")
+
+
+def product_files() -> dict[str, str]:
+    return {
+        path.relative_to(ROOT).as_posix(): path.read_text()
+        for name, path in project_modules().items()
+        if not name.startswith("devtools")
+    }
+
+
+def test_hand_written_sql_and_query_internals_live_only_in_the_sql_homes():
+    allowed = {"operations/health.py": {"connection.cursor("}}  # its readiness probe: `SELECT 1`
+    found = {
+        (path, match)
+        for path, text in product_files().items()
+        if path not in SQL_HOMES
+        for match in SQL_ONLY.findall(text)
+        if match not in allowed.get(path, ())
+    }
+    assert found == set()
+
+
+STACK_DIFFERENCES = ("connection.vendor", "ALWAYS_EAGER", "always_eager", "in_atomic_block")
+
+
+def test_the_stacks_are_told_apart_by_the_capabilities_only():
+    allowed = {"igny8/capabilities.py"}
+    assert [
+        path
+        for path, text in product_files().items()
+        if any(
+            word in text for word in ("connection.vendor", "ALWAYS_EAGER", "always_eager", "in_atomic_block")
+        )
+        and path not in allowed | {"igny8/settings.py"}
+    ] == []

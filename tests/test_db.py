@@ -6,7 +6,7 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from ai.models import AITaskLog
-from igny8.db import insert_row
+from igny8.sql import insert_row
 from tests.factories import make_account
 
 

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from automation import services
 from automation.engine.claim import execute_run
+from automation.services.config import config_get_or_create, config_update
+from automation.services.runs import start_automation
 from igny8.logs import ContextFilter, JsonFormatter
 from tests.factories import make_keywords
 
@@ -42,9 +43,9 @@ def test_a_log_line_written_during_a_request_carries_the_responses_request_id(cl
 def test_a_runs_log_lines_carry_its_run_id_and_stage(tenant, offline, json_lines):
     site = tenant.site
     make_keywords(site=site, texts=[f"running shoes model {n}" for n in range(6)])
-    config = services.config_get_or_create(site=site)
-    services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
-    run = services.start_automation(site=site)
+    config = config_get_or_create(site=site)
+    config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
+    run = start_automation(site=site)
     assert execute_run(run_pk=run.pk) == "completed"
     lines = [line for line in json_lines() if line.get("run_id") == run.run_id]
     assert {line.get("stage") for line in lines} >= {1, 2, 7}

@@ -8,8 +8,8 @@ from django.utils import timezone
 from automation.engine.executor import RunExecutor
 from automation.engine.heartbeat import Heartbeat, hold_site_lock
 from automation.engine.sizing import run_pipeline
+from automation.locks import lock_release_if_ended
 from automation.models import AutomationRun, RunStatus
-from automation.services import lock_release_if_ended
 from igny8.capabilities import capabilities, in_caller_transaction
 
 logger = logging.getLogger(__name__)

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from django.conf import settings
 
 from ai.calls import BudgetExhausted
-from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, enqueue
+from automation.dispatch import QUEUE_ERRORS, enqueue
 from automation.engine.budget import RunBudget
 from automation.engine.heartbeat import Heartbeat
 from automation.errors import Fenced
 from automation.models import ACTIVE_STATUSES, AutomationRun, RunStatus
-from automation.selectors import run_control
-from automation.services import run_count_credits
+from automation.services.runs import run_count_credits
+from automation.sql import run_control
+from automation.task_names import RESUME_TASK
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import time
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
 
-from automation.dispatch import RESUME_TASK, enqueue
+from automation.dispatch import enqueue
 from automation.engine.budget import RunBudget
 from automation.engine.control import RunControl, RunGone, Stop, Yielded
 from automation.engine.heartbeat import Heartbeat
@@ -16,9 +16,11 @@ from automation.errors import Fenced
 from automation.locks import lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import AutomationConfig, AutomationRun, RunStatus
-from automation.selectors import run_control
-from automation.services import config_get_or_create, run_finish
+from automation.services.config import config_get_or_create
+from automation.services.runs import run_finish
+from automation.sql import run_control
 from automation.stages import STAGES, Stage
+from automation.task_names import RESUME_TASK
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run
 from igny8.capabilities import capabilities

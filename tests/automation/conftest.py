@@ -1,6 +1,6 @@
 import pytest
 
-from automation import services
+from automation.services.config import config_get_or_create, config_update
 from tests.factories import make_keywords
 
 TOPIC_KEYWORDS = [
@@ -22,6 +22,6 @@ def pipeline_site(tenant):
     """Account A's site with ten keywords and a config without delays."""
     site = tenant.site
     make_keywords(site=site, texts=TOPIC_KEYWORDS)
-    config = services.config_get_or_create(site=site)
-    services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
+    config = config_get_or_create(site=site)
+    config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
     return site

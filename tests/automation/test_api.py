@@ -5,8 +5,8 @@ from django.db import connection
 from django.utils import timezone
 
 from ai.engine import run_function
-from automation import services
 from automation.models import AutomationRun
+from automation.services.runs import start_automation
 from planner.models import Keyword
 from tests.conftest import client_for
 from tests.factories import make_account, make_keywords, make_user
@@ -190,7 +190,7 @@ def test_run_lifecycle_through_the_api(owner_client, other_client, site_id):
 def test_run_detail_of_another_sites_run_is_404(owner_client, tenant, site_id):
     from tenancy.services import site_create
 
-    run = services.start_automation(site=tenant.site)
+    run = start_automation(site=tenant.site)
     second_site = site_create(account=tenant.account, name="Second")
     response = owner_client.get(f"{BASE}/run_detail/?site_id={second_site.pk}&run_id={run.run_id}")
     assert response.status_code == 404

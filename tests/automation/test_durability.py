@@ -15,7 +15,6 @@ from django.db.models.signals import pre_delete
 from django.utils import timezone
 
 from ai.models import AITaskLog
-from automation import services
 from automation.engine.claim import execute_run
 from automation.engine.heartbeat import hold_site_lock
 from automation.errors import RunActive
@@ -23,6 +22,8 @@ from automation.locks import lock_acquire, lock_extend, lock_holder, lock_releas
 from automation.logger import run_log_dir
 from automation.models import AutomationLogEntry, AutomationRun
 from automation.run_ids import new_run_id
+from automation.services.control import SITE_DELETED, run_cancel, run_pause, run_resume, runs_cancel_for_site
+from automation.services.runs import start_automation
 from automation.watchdog import recover_stale_runs
 from igny8.errors import ApplicationError
 from planner.models import Keyword
@@ -68,7 +69,7 @@ def test_run_ids_made_in_the_same_second_are_unique_and_keep_the_reference_prefi
 
 def test_two_accounts_starting_in_the_same_second_both_get_their_run(frozen_clock):
     sites = [ready_site()[0], ready_site()[0]]
-    outcomes = at_once(2, lambda index: services.start_automation(site=sites[index]))
+    outcomes = at_once(2, lambda index: start_automation(site=sites[index]))
     assert all(isinstance(outcome, AutomationRun) for outcome in outcomes), outcomes
     assert outcomes[0].run_id != outcomes[1].run_id
     for site, run in zip(sites, outcomes, strict=True):
@@ -80,7 +81,7 @@ def test_two_accounts_starting_in_the_same_second_both_get_their_run(frozen_cloc
 
 def test_twenty_concurrent_starts_leave_one_run_holding_the_lock(frozen_clock):
     site, owner = ready_site()
-    outcomes = at_once(20, lambda index: services.start_automation(site=site))
+    outcomes = at_once(20, lambda index: start_automation(site=site))
     runs = [outcome for outcome in outcomes if isinstance(outcome, AutomationRun)]
     assert len(runs) == 1, outcomes
     assert all(isinstance(outcome, (AutomationRun, RunActive)) for outcome in outcomes), outcomes
@@ -89,8 +90,8 @@ def test_twenty_concurrent_starts_leave_one_run_holding_the_lock(frozen_clock):
 
 def test_ten_concurrent_resumes_leave_the_run_running_with_its_lock():
     site, owner = ready_site()
-    run = services.run_pause(run=services.start_automation(site=site))
-    outcomes = at_once(10, lambda index: services.run_resume(run=AutomationRun.objects.get(pk=run.pk)))
+    run = run_pause(run=start_automation(site=site))
+    outcomes = at_once(10, lambda index: run_resume(run=AutomationRun.objects.get(pk=run.pk)))
     assert sum(isinstance(outcome, AutomationRun) for outcome in outcomes) == 1, outcomes
     assert all(isinstance(outcome, (AutomationRun, ApplicationError)) for outcome in outcomes), outcomes
     assert AutomationRun.objects.get(pk=run.pk).status == "running"
@@ -110,7 +111,7 @@ def test_a_lock_is_released_or_renewed_only_by_the_run_that_holds_it():
 
 def test_renewing_the_lock_of_a_run_cancelled_meanwhile_leaves_the_site_unlocked():
     site, owner = ready_site()
-    run = services.run_cancel(run=services.start_automation(site=site))
+    run = run_cancel(run=start_automation(site=site))
     hold_site_lock(run)  # what a heartbeat that checked the status just before the cancel does next
     assert lock_holder(site.pk) is None
 
@@ -122,7 +123,7 @@ def test_the_watchdog_leaves_a_run_that_waits_in_the_queue_alone(settings):
     settings.AUTOMATION_STALE_SECONDS = 1
     broker = empty_automation_queue()
     site, owner = ready_site()
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     AutomationRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=10))
     assert recover_stale_runs() == []
     assert recover_stale_runs() == []
@@ -137,7 +138,7 @@ def test_the_watchdog_requeues_a_lost_queued_run_once_per_queue_period(settings)
     settings.AUTOMATION_QUEUE_STALE_SECONDS = 60
     broker = empty_automation_queue()
     site, owner = ready_site()
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     broker.delete("automation")  # the message is lost (a worker took it and died before claiming)
     AutomationRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - datetime.timedelta(seconds=30))
     assert recover_stale_runs() == []  # waited less than the queue can explain
@@ -154,7 +155,7 @@ def test_the_watchdog_hands_over_a_claimed_run_whose_heartbeat_stopped(settings)
     settings.AUTOMATION_STALE_SECONDS = 1
     broker = empty_automation_queue()
     site, owner = ready_site()
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     broker.delete("automation")
     now = timezone.now()
     AutomationRun.objects.filter(pk=run.pk).update(
@@ -169,18 +170,18 @@ def test_the_watchdog_hands_over_a_claimed_run_whose_heartbeat_stopped(settings)
 
 def test_a_lock_left_by_a_run_that_ended_does_not_stop_the_next_run():
     site, owner = ready_site()
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     # Its executor died between ending the run and releasing the lock.
     AutomationRun.objects.filter(pk=run.pk).update(status="completed", heartbeat_at=None)
     assert lock_holder(site.pk) == run.run_id
-    second = services.start_automation(site=site)
+    second = start_automation(site=site)
     assert lock_holder(site.pk) == second.run_id
     empty_automation_queue()
 
 
 def test_a_run_delivered_again_after_it_ended_releases_the_lock_it_left():
     site, owner = ready_site()
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     AutomationRun.objects.filter(pk=run.pk).update(status="completed", heartbeat_at=None)
     assert execute_run(run_pk=run.pk) == "not_claimed"
     assert lock_holder(site.pk) is None
@@ -192,7 +193,7 @@ def test_a_run_delivered_again_after_it_ended_releases_the_lock_it_left():
 
 def test_deleting_a_site_with_an_active_run_removes_its_log_files_and_lock():
     site, owner = ready_site()
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     assert run_log_dir(run).exists() and lock_holder(site.pk) == run.run_id
     response = client_for(owner).delete(f"/api/v1/auth/sites/{site.pk}/")
     assert response.status_code == 204
@@ -261,8 +262,8 @@ def test_a_site_deletion_that_loses_a_deadlock_to_a_commit_in_flight_is_tried_ag
 
 def test_a_site_about_to_be_deleted_has_its_run_cancelled_with_the_reason():
     site, owner = ready_site()
-    run = services.start_automation(site=site)
-    assert services.runs_cancel_for_site(site=site) == [run.run_id]
+    run = start_automation(site=site)
+    assert runs_cancel_for_site(site=site) == [run.run_id]
     run.refresh_from_db()
-    assert run.status == "cancelled" and run.error_message == services.SITE_DELETED
+    assert run.status == "cancelled" and run.error_message == SITE_DELETED
     assert lock_holder(site.pk) is None

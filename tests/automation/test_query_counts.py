@@ -12,9 +12,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from automation import services
 from automation.logger import AutomationLogger
 from automation.models import AutomationConfig, AutomationRun
+from automation.selectors import active_run
+from automation.services.config import config_get_or_create, config_update
+from automation.services.control import run_cancel, run_pause
+from automation.services.runs import start_automation
+from automation.services.scheduler import check_scheduled_automations
 from tenancy.services import site_create
 from tests.factories import make_cluster, make_idea, make_keywords
 from tests.waiting import wait_for
@@ -48,8 +52,8 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(tenant):
-    services.config_update(
-        config=services.config_get_or_create(site=tenant.site),
+    config_update(
+        config=config_get_or_create(site=tenant.site),
         fields={"within_stage_delay": 0, "between_stage_delay": 0},
     )
     pipeline = Pipeline(tenant.site)
@@ -73,7 +77,7 @@ def test_site_endpoint_makes_as_many_queries_at_200_keywords_as_at_10(endpoint, 
 
 
 def test_current_processing_makes_as_many_queries_at_200_keywords_as_at_10(pipeline, owner_client):
-    services.start_automation(site=pipeline.site)
+    start_automation(site=pipeline.site)
     small, large = counts_at_two_sizes(
         pipeline, lambda: owner_client.get(f"{BASE}/current_processing/?site_id={pipeline.site.pk}")
     )
@@ -84,7 +88,7 @@ def test_run_now_credit_check_makes_as_many_queries_at_200_keywords_as_at_10(pip
     def run_now():
         started = timezone.now().replace(microsecond=0)
         response = owner_client.post(f"{BASE}/run_now/?site_id={pipeline.site.pk}")
-        services.run_cancel(run=services.active_run(site=pipeline.site))
+        run_cancel(run=active_run(site=pipeline.site))
         # Run ids carry the second they start in: a second start in the same second adds a lookup.
         wait_for(lambda: timezone.now().replace(microsecond=0) > started, timeout=3, what="the next second")
         return response
@@ -99,10 +103,10 @@ def runs_with_logs(pipeline):
 
     def add(count: int) -> str:
         for _ in range(count):
-            run = services.start_automation(site=pipeline.site)
+            run = start_automation(site=pipeline.site)
             for line in range(20):
                 AutomationLogger(run).info(f"line {line}", stage=1)
-            services.run_cancel(run=run)
+            run_cancel(run=run)
         return AutomationRun.objects.filter(site=pipeline.site).first().run_id
 
     return add
@@ -131,11 +135,11 @@ def make_configs(account, count: int, *, first: int) -> None:
     """`count` enabled daily configs at 14:00: half ran an hour ago, half are due at another hour."""
     for number in range(first, first + count):
         site = site_create(account=account, name=f"Scheduled site {number}")
-        config = services.config_get_or_create(site=site)
+        config = config_get_or_create(site=site)
         fields = {"is_enabled": True, "frequency": "daily", "scheduled_time": datetime.time(14, 0)}
         if number % 2:
             fields["scheduled_time"] = datetime.time(9, 0)
-        services.config_update(config=config, fields=fields)
+        config_update(config=config, fields=fields)
         if not number % 2:
             AutomationConfig.objects.filter(pk=config.pk).update(
                 last_run_at=NOW - datetime.timedelta(hours=1)
@@ -147,22 +151,22 @@ NOW = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezo
 
 def test_the_scheduler_makes_as_many_queries_for_200_configs_as_for_20(tenant, pipeline):
     # One site is due and starts in each check; one has a paused run; the rest are skipped or not due.
-    due = services.config_get_or_create(site=pipeline.site)
-    services.config_update(config=due, fields={"is_enabled": True, "scheduled_time": datetime.time(14, 0)})
+    due = config_get_or_create(site=pipeline.site)
+    config_update(config=due, fields={"is_enabled": True, "scheduled_time": datetime.time(14, 0)})
     paused_site = site_create(account=tenant.account, name="Paused site")
-    services.config_update(
-        config=services.config_get_or_create(site=paused_site),
+    config_update(
+        config=config_get_or_create(site=paused_site),
         fields={"is_enabled": True, "scheduled_time": datetime.time(14, 0)},
     )
-    services.run_pause(run=services.start_automation(site=paused_site))
+    run_pause(run=start_automation(site=paused_site))
 
     def check():
         AutomationConfig.objects.filter(site=pipeline.site).update(last_run_at=None)
         with CaptureQueriesContext(connection) as queries:
-            outcome = services.check_scheduled_automations(now=NOW)
-        run = services.active_run(site=pipeline.site)
+            outcome = check_scheduled_automations(now=NOW)
+        run = active_run(site=pipeline.site)
         assert len(outcome["started"]) == 1 and outcome["started"][0] == run.run_id
-        services.run_cancel(run=run)
+        run_cancel(run=run)
         return len(queries), outcome, run.started_at.replace(microsecond=0)
 
     make_configs(tenant.account, 20, first=0)
@@ -179,8 +183,8 @@ def test_the_scheduler_makes_as_many_queries_for_200_configs_as_for_20(tenant, p
 @pytest.mark.django_db(transaction=True)
 def test_a_second_beat_passes_over_configs_a_first_beat_has_locked(tenant):
     """Two beats at once: the rows one beat is working on are skipped by the other, not started twice."""
-    config = services.config_update(
-        config=services.config_get_or_create(site=tenant.site),
+    config = config_update(
+        config=config_get_or_create(site=tenant.site),
         fields={"is_enabled": True, "frequency": "daily", "scheduled_time": datetime.time(14, 0)},
     )
     locked, release = threading.Event(), threading.Event()
@@ -198,9 +202,9 @@ def test_a_second_beat_passes_over_configs_a_first_beat_has_locked(tenant):
     holder.start()
     try:
         assert locked.wait(timeout=30)
-        assert services.check_scheduled_automations(now=NOW) == {"started": [], "skipped": []}
+        assert check_scheduled_automations(now=NOW) == {"started": [], "skipped": []}
     finally:
         release.set()
         holder.join(timeout=30)
     assert not AutomationRun.objects.exists()
-    assert len(services.check_scheduled_automations(now=NOW)["started"]) == 1
+    assert len(check_scheduled_automations(now=NOW)["started"]) == 1

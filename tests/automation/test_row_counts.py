@@ -6,9 +6,10 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from automation import row_counts, services
+from automation import row_counts
 from automation.engine.claim import execute_run
 from automation.models import StageRowCount
+from automation.services.runs import start_automation
 from automation.stages import STAGES
 from planner.models import Keyword
 from planner.services import keyword_update, keywords_assign
@@ -35,7 +36,7 @@ def test_counters_equal_counting_the_rows_after_every_step_of_a_run(
     keyword_update(keyword=keyword, fields={"disabled": True})
     assert row_counts.stage_counts(site=pipeline_site) == counted_directly(pipeline_site)
 
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     assert execute_run(run_pk=run.pk) == "completed"
     counts = row_counts.stage_counts(site=pipeline_site)
     assert counts == counted_directly(pipeline_site)
@@ -57,7 +58,7 @@ def test_a_deleted_sites_counters_add_up_to_nothing(pipeline_site):
     site_delete(site=pipeline_site)
     pipeline_site.pk = site_id
     assert all(counts == ({}, 0) for counts in row_counts.stage_counts(site=pipeline_site).values())
-    services.row_counts_compact()
+    row_counts.row_counts_compact()
     assert not StageRowCount.objects.filter(site_id=site_id).exists()
 
 
@@ -68,7 +69,7 @@ def test_compaction_leaves_one_row_per_group_and_the_same_counts(pipeline_site):
     before = row_counts.stage_counts(site=pipeline_site)
     assert StageRowCount.objects.filter(site_id=pipeline_site.pk, stage=1).count() > 2
 
-    services.row_counts_compact()
+    row_counts.row_counts_compact()
 
     assert row_counts.stage_counts(site=pipeline_site) == before == counted_directly(pipeline_site)
     # 12 pending keywords and one disabled one: two groups of stage 1.
@@ -92,11 +93,11 @@ def test_compaction_while_keywords_are_added_loses_no_count(tenant):
     writer.start()
     try:
         for _ in range(20):
-            services.row_counts_compact()
+            row_counts.row_counts_compact()
     finally:
         stop.set()
         writer.join()
-    services.row_counts_compact()
+    row_counts.row_counts_compact()
     assert row_counts.stage_counts(site=site) == counted_directly(site)
     assert StageRowCount.objects.filter(site_id=site.pk).count() == 1
 
@@ -115,7 +116,7 @@ def test_the_installed_triggers_are_what_the_stages_pending_rules_compile_to():
 
 @pytest.mark.parametrize("endpoint", ["estimate", "pipeline_overview", "current_processing"])
 def test_site_endpoints_count_no_rows_of_the_counted_tables(endpoint, pipeline_site, owner_client):
-    services.start_automation(site=pipeline_site)
+    start_automation(site=pipeline_site)
     counted_tables = {f'"{stage.model._meta.db_table}"' for stage in row_counts.counted_stages()}
     with CaptureQueriesContext(connection) as queries:
         response = owner_client.get(f"{BASE}/{endpoint}/?site_id={pipeline_site.pk}")

@@ -10,11 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ai.models import AITaskLog
-from automation import services
 from automation.engine.claim import execute_run, executor_claim
 from automation.errors import RunActive
 from automation.keys import automation_lock_key
 from automation.models import AutomationConfig, AutomationRun
+from automation.schedule import is_due, next_run_time
+from automation.services.config import config_get_or_create, config_update
+from automation.services.control import run_cancel, run_pause, run_resume
+from automation.services.runs import initial_snapshot, start_automation
+from automation.services.scheduler import check_scheduled_automations
 from automation.stages import STAGES, get_stage
 from billing.errors import InsufficientCredits
 from billing.models import CreditTransaction
@@ -29,7 +33,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
 
 def test_a_run_goes_from_keywords_to_review_in_process(pipeline_site):
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     assert cache.get(automation_lock_key(pipeline_site.pk)) == run.run_id
     assert run.initial_snapshot["stage_1_initial"] == 10
     assert execute_run(run_pk=run.pk) == "completed"
@@ -49,14 +53,14 @@ def test_a_run_goes_from_keywords_to_review_in_process(pipeline_site):
 
 
 def test_a_second_executor_of_the_same_run_exits_at_once(pipeline_site):
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     assert executor_claim(run_pk=run.pk) == 1
     assert execute_run(run_pk=run.pk) == "not_claimed"
     assert not Content.objects.exists()
 
 
 def test_a_stale_executor_is_fenced_out(pipeline_site, settings):
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     executor_claim(run_pk=run.pk)
     AutomationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
     assert execute_run(run_pk=run.pk) == "completed"
@@ -64,37 +68,37 @@ def test_a_stale_executor_is_fenced_out(pipeline_site, settings):
 
 
 def test_run_now_is_refused_while_a_run_is_paused_and_the_lock_is_free(pipeline_site):
-    run = services.start_automation(site=pipeline_site)
-    services.run_pause(run=run)
+    run = start_automation(site=pipeline_site)
+    run_pause(run=run)
     assert cache.get(automation_lock_key(pipeline_site.pk)) is None
     with pytest.raises(RunActive):
-        services.start_automation(site=pipeline_site)
+        start_automation(site=pipeline_site)
     assert cache.get(automation_lock_key(pipeline_site.pk)) is None
 
 
 def test_pause_resume_cancel_transitions(pipeline_site):
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     with pytest.raises(InvalidTransition):
-        services.run_resume(run=run)
-    run = services.run_pause(run=run)
+        run_resume(run=run)
+    run = run_pause(run=run)
     assert run.status == "paused" and run.paused_at
     with pytest.raises(InvalidTransition):
-        services.run_pause(run=run)
-    run = services.run_resume(run=run)
+        run_pause(run=run)
+    run = run_resume(run=run)
     assert run.status == "running" and run.resumed_at
     assert cache.get(automation_lock_key(pipeline_site.pk)) == run.run_id
-    run = services.run_cancel(run=run)
+    run = run_cancel(run=run)
     assert run.status == "cancelled" and run.cancelled_at and run.completed_at
     assert cache.get(automation_lock_key(pipeline_site.pk)) is None
     with pytest.raises(InvalidTransition):
-        services.run_cancel(run=run)
+        run_cancel(run=run)
     assert execute_run(run_pk=run.pk) == "not_claimed"
 
 
 def test_a_cancelled_run_stops_and_a_new_one_can_start(pipeline_site):
-    run = services.start_automation(site=pipeline_site)
-    services.run_cancel(run=run)
-    second = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
+    run_cancel(run=run)
+    second = start_automation(site=pipeline_site)
     assert second.run_id != run.run_id and second.status == "running"
 
 
@@ -103,7 +107,7 @@ def test_insufficient_credits_gives_the_estimate_and_releases_the_lock(db):
     site = tenant.site
     make_keywords(site=site, texts=[f"solar keyword {n}" for n in range(10)])
     with pytest.raises(InsufficientCredits) as raised:
-        services.start_automation(site=site)
+        start_automation(site=site)
     assert raised.value.available == 3 and raised.value.required > 3
     assert "estimated" in raised.value.message
     assert cache.get(automation_lock_key(site.pk)) is None
@@ -113,8 +117,8 @@ def test_insufficient_credits_gives_the_estimate_and_releases_the_lock(db):
 def test_stage_1_with_fewer_than_5_keywords_is_skipped(tenant):
     site = tenant.site
     make_keywords(site=site, texts=["one", "two", "three"])
-    services.config_update(config=services.config_get_or_create(site=site), fields={"between_stage_delay": 0})
-    run = services.start_automation(site=site)
+    config_update(config=config_get_or_create(site=site), fields={"between_stage_delay": 0})
+    run = start_automation(site=site)
     execute_run(run_pk=run.pk)
     run.refresh_from_db()
     assert run.stage_1_result["skipped"] is True and "at least 5" in run.stage_1_result["reason"]
@@ -123,8 +127,8 @@ def test_stage_1_with_fewer_than_5_keywords_is_skipped(tenant):
 
 def test_per_run_caps_limit_a_stage(pipeline_site):
     config = AutomationConfig.objects.get(site=pipeline_site)
-    services.config_update(config=config, fields={"max_tasks_per_run": 2})
-    run = services.start_automation(site=pipeline_site)
+    config_update(config=config, fields={"max_tasks_per_run": 2})
+    run = start_automation(site=pipeline_site)
     execute_run(run_pk=run.pk)
     run.refresh_from_db()
     assert run.stage_4_result["tasks_processed"] == 2
@@ -138,7 +142,7 @@ def test_one_pending_query_per_stage_feeds_overview_estimate_and_snapshot(pipeli
 
     overview = pipeline_overview(site=pipeline_site)
     estimate = estimate_run(site=pipeline_site, config=AutomationConfig.objects.get(site=pipeline_site))
-    snapshot = services.initial_snapshot(site=pipeline_site)
+    snapshot = initial_snapshot(site=pipeline_site)
     for stage in STAGES:
         pending = stage.pending(pipeline_site).count()
         assert overview["stages"][stage.number - 1]["pending"] == pending
@@ -154,10 +158,8 @@ def test_disabled_keywords_stay_out_of_stage_1(pipeline_site):
 
 
 def test_images_per_content_is_taken_from_the_config(pipeline_site):
-    services.config_update(
-        config=AutomationConfig.objects.get(site=pipeline_site), fields={"images_per_content": 2}
-    )
-    run = services.start_automation(site=pipeline_site)
+    config_update(config=AutomationConfig.objects.get(site=pipeline_site), fields={"images_per_content": 2})
+    run = start_automation(site=pipeline_site)
     execute_run(run_pk=run.pk)
     content = Content.objects.filter(site=pipeline_site).first()
     assert Image.objects.filter(content=content).count() == 2
@@ -175,26 +177,26 @@ def test_images_per_content_is_taken_from_the_config(pipeline_site):
     ],
 )
 def test_scheduler_due_rules(frequency, now, due, tenant):
-    config = services.config_get_or_create(site=tenant.site)
+    config = config_get_or_create(site=tenant.site)
     config.frequency, config.scheduled_time = frequency, datetime.time(14, 0)
-    assert services.is_due(config, timezone.make_aware(now, datetime.timezone.utc)) is due
+    assert is_due(config, timezone.make_aware(now, datetime.timezone.utc)) is due
 
 
 def test_next_run_time_follows_the_frequency(tenant):
-    config = services.config_get_or_create(site=tenant.site)
+    config = config_get_or_create(site=tenant.site)
     config.scheduled_time = datetime.time(14, 0)
     now = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezone.utc)  # a Wednesday
     config.frequency = "daily"
-    assert services.next_run_time(config, now).isoformat().startswith("2026-12-03T14:00")
+    assert next_run_time(config, now).isoformat().startswith("2026-12-03T14:00")
     config.frequency = "weekly"
-    assert services.next_run_time(config, now).isoformat().startswith("2026-12-07T14:00")
+    assert next_run_time(config, now).isoformat().startswith("2026-12-07T14:00")
     config.frequency = "monthly"
-    assert services.next_run_time(config, now).isoformat().startswith("2027-01-01T14:00")
+    assert next_run_time(config, now).isoformat().startswith("2027-01-01T14:00")
 
 
 def scheduled(site, **fields):
-    config = services.config_get_or_create(site=site)
-    return services.config_update(
+    config = config_get_or_create(site=site)
+    return config_update(
         config=config,
         fields={"is_enabled": True, "frequency": "daily", "scheduled_time": datetime.time(14, 0), **fields},
     )
@@ -205,22 +207,22 @@ NOW = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5), datetime.timezo
 
 def test_scheduler_starts_a_due_site_and_records_the_times(pipeline_site):
     scheduled(pipeline_site)
-    outcome = services.check_scheduled_automations(now=NOW)
+    outcome = check_scheduled_automations(now=NOW)
     assert len(outcome["started"]) == 1
     assert re.fullmatch(r"run_\d{8}_\d{6}_scheduled_[0-9a-f]{6}", outcome["started"][0])
     config = AutomationConfig.objects.get(site=pipeline_site)
     assert config.last_run_at == NOW
     assert config.next_run_at.isoformat().startswith("2026-12-03T14:00")
-    assert services.check_scheduled_automations(now=NOW)["started"] == []  # two beats: one run
+    assert check_scheduled_automations(now=NOW)["started"] == []  # two beats: one run
 
 
 @pytest.mark.parametrize("active_status", ["running", "paused"])
 def test_scheduler_skips_a_site_with_an_active_run(active_status, pipeline_site):
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     AutomationRun.objects.filter(pk=run.pk).update(status=active_status)
     cache.clear()
     scheduled(pipeline_site)
-    outcome = services.check_scheduled_automations(now=NOW)
+    outcome = check_scheduled_automations(now=NOW)
     assert outcome["started"] == []
     assert outcome["skipped"] == [{"site_id": pipeline_site.pk, "reason": "a run is running or paused"}]
     assert AutomationRun.objects.count() == 1
@@ -229,9 +231,9 @@ def test_scheduler_skips_a_site_with_an_active_run(active_status, pipeline_site)
 def test_scheduler_skips_a_site_that_ran_in_the_last_23_hours(pipeline_site):
     scheduled(pipeline_site, last_run_at=NOW - datetime.timedelta(hours=22))
     AutomationConfig.objects.filter(site=pipeline_site).update(last_run_at=NOW - datetime.timedelta(hours=22))
-    assert services.check_scheduled_automations(now=NOW)["started"] == []
+    assert check_scheduled_automations(now=NOW)["started"] == []
     AutomationConfig.objects.filter(site=pipeline_site).update(last_run_at=NOW - datetime.timedelta(hours=24))
-    assert len(services.check_scheduled_automations(now=NOW)["started"]) == 1
+    assert len(check_scheduled_automations(now=NOW)["started"]) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -239,7 +241,7 @@ def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site,
     from automation.engine.heartbeat import Heartbeat
 
     settings.AUTOMATION_HEARTBEAT_SECONDS = 0.05
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     token = executor_claim(run_pk=run.pk)
     claimed_at = AutomationRun.objects.get(pk=run.pk).heartbeat_at
     heartbeat = Heartbeat(run, token)
@@ -257,9 +259,9 @@ def test_the_heartbeat_keeps_a_working_run_fresh_until_fenced_out(pipeline_site,
 
 
 def test_a_run_never_spends_more_than_its_credit_cap(pipeline_site):
-    config = services.config_get_or_create(site=pipeline_site)
-    services.config_update(config=config, fields={"max_credits_per_run": 20})
-    run = services.start_automation(site=pipeline_site)
+    config = config_get_or_create(site=pipeline_site)
+    config_update(config=config, fields={"max_credits_per_run": 20})
+    run = start_automation(site=pipeline_site)
     assert execute_run(run_pk=run.pk) == "completed"
     run.refresh_from_db()
     ledger = CreditTransaction.objects.filter(automation_run_id=run.run_id)
@@ -281,11 +283,11 @@ def test_stage_1_sends_alike_keywords_in_the_same_call(fake_openai, tenant):
     coffee.append("coffee maker reviews")
     site = tenant.site
     make_keywords(site=site, texts=[text for pair in zip(running, coffee, strict=True) for text in pair])
-    config = services.config_get_or_create(site=site)
-    services.config_update(
+    config = config_get_or_create(site=site)
+    config_update(
         config=config, fields={"stage_1_batch_size": 5, "within_stage_delay": 0, "between_stage_delay": 0}
     )
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message
     calls = AITaskLog.objects.filter(automation_run_id=run.run_id, function="auto_cluster")
     batches = [
@@ -307,11 +309,11 @@ def test_the_scheduler_records_next_run_at_by_each_frequency_and_minute(time_zon
         for site, frequency, minute in zip(sites, ["daily", "weekly", "monthly"], [0, 30, 45], strict=True)
     ]
     AutomationConfig.objects.update(last_run_at=now - datetime.timedelta(hours=1))
-    outcome = services.check_scheduled_automations(now=now)
+    outcome = check_scheduled_automations(now=now)
     assert outcome["started"] == [] and len(outcome["skipped"]) == 3
     for config in configs:
         stored = AutomationConfig.objects.get(pk=config.pk).next_run_at
-        assert stored == services.next_run_time(config, now)
+        assert stored == next_run_time(config, now)
     assert [timezone.localtime(AutomationConfig.objects.get(pk=c.pk).next_run_at) for c in configs] == [
         timezone.make_aware(datetime.datetime(2026, 6, 2, 14, 0)),
         timezone.make_aware(datetime.datetime(2026, 6, 8, 14, 30)),
@@ -341,7 +343,7 @@ def test_a_run_reads_its_control_state_per_batch_started_and_sums_the_ledger_per
     settings.AI_CONCURRENCY = 4
     settings.AUTOMATION_PROGRESS_SECONDS = 0  # a progress write after every batch
     fake_openai.configure(latency_ms=30, fixed_image=True)  # several batches in flight at each stage's end
-    run = services.start_automation(site=pipeline_site)
+    run = start_automation(site=pipeline_site)
     # The executor's own connection (this thread); the batches commit on the run's database threads.
     with CaptureQueriesContext(connection) as queries:
         assert execute_run(run_pk=run.pk) == "completed", AutomationRun.objects.get(pk=run.pk).error_message

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from automation import services
 from automation.models import AutomationRun
+from automation.services.runs import start_automation
 from automation.stages import STAGES
 from billing.services import credits_grant
 from tests.browser.a11y import check_accessibility
@@ -199,7 +199,7 @@ def test_a_viewer_sees_a_queued_run_a_silent_worker_and_no_enabled_control(scree
     account, site = created.account, created.site
     make_keywords(site=site, texts=[f"garden tool {n}" for n in range(8)])
     viewer = make_user(account=account, role="viewer")
-    run = services.start_automation(site=site)  # no worker is running: nobody claims it
+    run = start_automation(site=site)  # no worker is running: nobody claims it
 
     eyes = screen("viewer")
     eyes.login(viewer.email, PASSWORD)

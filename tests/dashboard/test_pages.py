@@ -3,7 +3,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from automation import services
+from automation.services.control import run_cancel
+from automation.services.runs import start_automation
 from automation.stages import STAGES
 from planner.models import Keyword
 from tenancy.models import User
@@ -113,8 +114,8 @@ def test_a_generated_image_is_served_to_its_sites_users_only(client, tenant, oth
 def test_the_runs_page_lists_the_history_and_shows_a_runs_results(client, tenant, offline):
     owner, site = tenant.owner, tenant.site
     make_keywords(site=site, texts=["solar panels", "solar roof", "solar cost", "solar tax", "solar grid"])
-    run = services.start_automation(site=site)
-    services.run_cancel(run=run)
+    run = start_automation(site=site)
+    run_cancel(run=run)
     logged_in(client, owner)
     history = client.get("/dashboard/runs/").content.decode()
     assert run.run_id in history and "cancelled" in history and 'datetime="' in history
@@ -140,8 +141,8 @@ def test_the_history_shows_twenty_runs_a_page(client, tenant, offline):
     make_keywords(site=site, texts=[f"solar term {n}" for n in range(5)])
     run_ids = []
     for _ in range(21):
-        run = services.start_automation(site=site)
-        services.run_cancel(run=run)
+        run = start_automation(site=site)
+        run_cancel(run=run)
         run_ids.append(run.run_id)
     logged_in(client, owner)
     first = client.get("/dashboard/runs/").content.decode()

@@ -19,7 +19,7 @@ import redis
 from django.conf import settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from automation.services import start_automation
+from automation.services.runs import start_automation
 from planner.services import keywords_create_many
 from tests.factories import PASSWORD, make_account
 from tests.processes import database_url_for_processes

@@ -7,8 +7,9 @@ from django.db.models import Count
 from prometheus_client.parser import text_string_to_metric_families
 
 from ai.models import AITaskLog
-from automation import services
 from automation.engine.claim import execute_run, executor_claim
+from automation.services.config import config_get_or_create, config_update
+from automation.services.runs import start_automation
 from tests.factories import SMALL_RUN_KEYWORDS, make_keywords
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +49,9 @@ def test_metrics_count_a_finished_run_its_stages_ai_calls_credits_and_the_queue(
     settings.METRICS_ENABLED = True
     site = tenant.site
     make_keywords(site=site, texts=SMALL_RUN_KEYWORDS)
-    config = services.config_get_or_create(site=site)
-    services.config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
-    run = services.start_automation(site=site)  # publishes one message; no worker consumes it here
+    config = config_get_or_create(site=site)
+    config_update(config=config, fields={"within_stage_delay": 0, "between_stage_delay": 0})
+    run = start_automation(site=site)  # publishes one message; no worker consumes it here
     assert execute_run(run_pk=run.pk) == "completed"
     run.refresh_from_db()
     heartbeat_sent.send(sender=None)
@@ -80,7 +81,7 @@ def test_metrics_show_the_heartbeat_age_of_a_claimed_run(client, settings, tenan
     settings.METRICS_ENABLED = True
     site = tenant.site
     make_keywords(site=site, texts=SMALL_RUN_KEYWORDS)
-    run = services.start_automation(site=site)
+    run = start_automation(site=site)
     assert executor_claim(run_pk=run.pk) is not None  # what a worker does first: heartbeat_at is set
     samples = scrape(client)
     assert samples[("igny8_automation_runs", (("status", "running"),))] == 1

@@ -9,6 +9,7 @@ from ai.clustering import clustering_method_name
 from automation.management.commands.run_automation import show
 from automation.services import AutomationService
 from billing.management.commands.seed_demo_account import DEMO_EMAIL, DEMO_PASSWORD, demo_user_ensure
+from igny8.capabilities import capabilities
 from planner.services import keyword_import_csv
 from tenancy.models import Site
 from tenancy.services import site_create
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--csv", type=Path, default=DEMO_CSV, help="keywords to start from")
 
     def handle(self, *args, **options):
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
+        if not capabilities().tasks_in_process:
             raise CommandError(
                 "The demo runs in-process on the embedded default: unset DATABASE_URL and REDIS_URL "
                 "(`make demo` does), or use `run_automation --site ID --wait` with a worker."

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from automation import services as automation_services
+from automation.services.config import config_get_or_create, config_update
 from billing.management.commands.seed_demo_account import DEMO_EMAIL, DEMO_PASSWORD, demo_user_ensure
 from planner.models import Keyword
 from planner.services import keyword_import_csv
@@ -24,8 +24,8 @@ class Command(BaseCommand):
         if site is None:
             site = site_create(account=user.account, name="Demo site", domain="demo.example.com")
             # The embedded default runs a whole run inside the request that starts it: no delays.
-            automation_services.config_update(
-                config=automation_services.config_get_or_create(site=site),
+            config_update(
+                config=config_get_or_create(site=site),
                 fields={"within_stage_delay": 0, "between_stage_delay": 0},
             )
         # Only an empty site is seeded, so a restart never brings back keywords the user removed.

@@ -1,0 +1,54 @@
+"""Automation services, one module per job: `config` (a site's config), `runs` (start, count
+credits, finish), `control` (pause, resume, cancel, a deleted site's runs) and `scheduler` (the
+hourly pass). The site lock's policy is in `automation.locks`, the reads in `automation.selectors`.
+"""
+
+import datetime
+
+from automation.models import AutomationConfig, AutomationRun, TriggerType
+from automation.services.config import config_get_or_create, config_update
+from automation.services.control import run_cancel, run_pause, run_resume
+from automation.services.runs import run_estimate, start_automation
+from automation.services.scheduler import check_scheduled_automations
+from tenancy.models import Site
+
+
+class AutomationService:
+    """The automation module's public entry, under the names the reference system documents.
+
+    Views, tasks, admin actions, commands and the scheduler call these; each is a thin face over
+    the service function of the same purpose in the job's module. It is the only second name of
+    anything here: everything else is imported from its job's module.
+    """
+
+    @staticmethod
+    def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
+        return start_automation(site=site, trigger_type=trigger_type)
+
+    @staticmethod
+    def pause_automation(*, run: AutomationRun) -> AutomationRun:
+        return run_pause(run=run)
+
+    @staticmethod
+    def resume_automation(*, run: AutomationRun) -> AutomationRun:
+        return run_resume(run=run)
+
+    @staticmethod
+    def cancel_automation(*, run: AutomationRun) -> AutomationRun:
+        return run_cancel(run=run)
+
+    @staticmethod
+    def get_config(*, site: Site) -> AutomationConfig:
+        return config_get_or_create(site=site)
+
+    @staticmethod
+    def update_config(*, config: AutomationConfig, fields: dict) -> AutomationConfig:
+        return config_update(config=config, fields=fields)
+
+    @staticmethod
+    def estimate(*, site: Site) -> dict:
+        return run_estimate(site=site)
+
+    @staticmethod
+    def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
+        return check_scheduled_automations(now=now)

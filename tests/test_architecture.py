@@ -1,6 +1,7 @@
 """The layout DESIGN.md promises: imports flow one way, no module imports itself back in a circle."""
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -178,3 +179,13 @@ def test_the_stacks_are_told_apart_by_the_capabilities_only():
         )
         and path not in allowed | {"igny8/settings.py"}
     ] == []
+
+
+def test_the_automation_services_package_gives_no_second_name_but_its_face():
+    """Callers import a service from its job's module; `AutomationService` is the one other name."""
+    import automation.services as package
+
+    names = {
+        name for name, value in vars(package).items() if inspect.isfunction(value) or inspect.isclass(value)
+    }
+    assert names - {"AutomationConfig", "AutomationRun", "TriggerType", "Site"} == {"AutomationService"}

@@ -6,10 +6,8 @@ hourly pass). The site lock's policy is in `automation.locks`, the reads in `aut
 import datetime
 
 from automation.models import AutomationConfig, AutomationRun, TriggerType
-from automation.services.config import config_get_or_create, config_update
-from automation.services.control import run_cancel, run_pause, run_resume
-from automation.services.runs import run_estimate, start_automation
-from automation.services.scheduler import check_scheduled_automations
+from automation.services import config as configs
+from automation.services import control, runs, scheduler
 from tenancy.models import Site
 
 
@@ -23,32 +21,32 @@ class AutomationService:
 
     @staticmethod
     def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
-        return start_automation(site=site, trigger_type=trigger_type)
+        return runs.start_automation(site=site, trigger_type=trigger_type)
 
     @staticmethod
     def pause_automation(*, run: AutomationRun) -> AutomationRun:
-        return run_pause(run=run)
+        return control.run_pause(run=run)
 
     @staticmethod
     def resume_automation(*, run: AutomationRun) -> AutomationRun:
-        return run_resume(run=run)
+        return control.run_resume(run=run)
 
     @staticmethod
     def cancel_automation(*, run: AutomationRun) -> AutomationRun:
-        return run_cancel(run=run)
+        return control.run_cancel(run=run)
 
     @staticmethod
     def get_config(*, site: Site) -> AutomationConfig:
-        return config_get_or_create(site=site)
+        return configs.config_get_or_create(site=site)
 
     @staticmethod
     def update_config(*, config: AutomationConfig, fields: dict) -> AutomationConfig:
-        return config_update(config=config, fields=fields)
+        return configs.config_update(config=config, fields=fields)
 
     @staticmethod
     def estimate(*, site: Site) -> dict:
-        return run_estimate(site=site)
+        return runs.run_estimate(site=site)
 
     @staticmethod
     def check_scheduled_automations(*, now: datetime.datetime | None = None) -> dict:
-        return check_scheduled_automations(now=now)
+        return scheduler.check_scheduled_automations(now=now)

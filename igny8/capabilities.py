@@ -8,8 +8,9 @@ can be read, and tested, in one place.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection
+
+from igny8.celery import app
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class Capabilities:
 
 
 def capabilities() -> Capabilities:
-    """The capabilities of the default database and of the configured Celery."""
-    return Capabilities.of(vendor=connection.vendor, eager=settings.CELERY_TASK_ALWAYS_EAGER)
+    """The capabilities of the default database and of the Celery app as configured now."""
+    return Capabilities.of(vendor=connection.vendor, eager=app.conf.task_always_eager)
 
 
 def in_caller_transaction() -> bool:

@@ -174,10 +174,7 @@ def test_the_stacks_are_told_apart_by_the_capabilities_only():
     assert [
         path
         for path, text in product_files().items()
-        if any(
-            word in text for word in ("connection.vendor", "ALWAYS_EAGER", "always_eager", "in_atomic_block")
-        )
-        and path not in allowed | {"igny8/settings.py"}
+        if any(word in text for word in STACK_DIFFERENCES) and path not in allowed | {"igny8/settings.py"}
     ] == []
 
 

@@ -129,7 +129,7 @@ def function_start(
         options=prepared.options,
         site=site,
         provider=provider,
-        model=settings.AI_MODELS.get(name, ""),
+        model=settings.AI_MODELS[name],  # ai.checks refuses to start without one
         guard=guard,
         budget=budget,
         log_fields={

@@ -296,6 +296,15 @@ def _forbid_nul(schema: dict, components: dict, seen: set) -> None:
             _forbid_nul(child, components, seen)
 
 
+def _needs_a_body(schema: dict, components: dict) -> bool:
+    """True when no request without a body could be valid: each alternative requires something."""
+    if "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if "oneOf" in schema:
+        return all(_needs_a_body(alternative, components) for alternative in schema["oneOf"])
+    return bool(schema.get("required")) or schema.get("minItems", 0) > 0
+
+
 def envelope_hook(result, generator, request, public):
     """Post-processing: wrap success bodies in the envelope, add the error components, forbid NUL."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
@@ -306,8 +315,14 @@ def envelope_hook(result, generator, request, public):
         for operation in path_item.values():
             for parameter in operation.get("parameters", []):
                 _forbid_nul(parameter.get("schema", {}), components, request_components)
-            for media in operation.get("requestBody", {}).get("content", {}).values():
+            body = operation.get("requestBody", {})
+            for media in body.get("content", {}).values():
                 _forbid_nul(media.get("schema", {}), components, request_components)
+            # drf-spectacular cannot tell for a polymorphic body (one keyword or a list of them).
+            if body and all(
+                _needs_a_body(media.get("schema", {}), components) for media in body["content"].values()
+            ):
+                body["required"] = True
             for status, response in operation.get("responses", {}).items():
                 nullable = response.pop(NULLABLE_DATA_EXTENSION, False)
                 if not status.startswith("2"):

@@ -294,3 +294,10 @@ def test_the_browser_login_page_still_takes_a_form(client, tenant):
 
 def test_the_schema_generates_without_warnings_and_validates(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+def test_a_body_the_server_cannot_do_without_is_marked_required(schema, owner_client, tenant):
+    # One keyword or a list of them: drf-spectacular cannot tell from the polymorphic serializer.
+    assert schema["paths"]["/api/v1/planner/keywords/"]["post"]["requestBody"]["required"] is True
+    refused = owner_client.post(f"/api/v1/planner/keywords/?site_id={tenant.site.pk}")
+    assert refused.status_code == 400

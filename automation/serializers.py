@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
+from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun, PublishMode
 from igny8.api import QuerySerializer, ReplaceSerializerMixin
 
 RUN_FIELDS = [
@@ -58,10 +58,34 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
+class TimeSlotsField(serializers.ListField):
+    """`["09:00", "14:00"]`: distinct `HH:MM` times of day in the config's `time_zone`, kept sorted."""
+
+    def __init__(self, **kwargs):
+        child = serializers.RegexField(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", max_length=5)
+        super().__init__(child=child, max_length=48, required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        slots = super().to_internal_value(data)
+        if len(set(slots)) != len(slots):
+            raise serializers.ValidationError("Each time slot may appear once.")
+        return sorted(slots)
+
+
 class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerializer):
     """Config read, PUT (every writable field) and PATCH."""
 
     scheduled_time = HourMinuteField()
+    time_slots = TimeSlotsField()
+
+    def validate(self, attrs):
+        mode = attrs.get("publish_mode", getattr(self.instance, "publish_mode", None))
+        slots = attrs.get("time_slots", getattr(self.instance, "time_slots", []))
+        if mode == PublishMode.TIME_SLOTS and not slots:
+            raise serializers.ValidationError(
+                {"time_slots": ["The time_slots mode needs at least one slot."]}
+            )
+        return attrs
 
     class Meta:
         model = AutomationConfig
@@ -87,6 +111,14 @@ class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerial
             "max_content_per_run",
             "max_images_per_run",
             "max_credits_per_run",
+            "publish_mode",
+            "time_slots",
+            "stagger_minutes",
+            "daily_limit",
+            "weekly_limit",
+            "monthly_limit",
+            "auto_approve",
+            "time_zone",
             "last_run_at",
             "next_run_at",
             "created_at",

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "writer",
     "ai",
     "automation",
+    "publishing",
     "dashboard",
 ]
 
@@ -270,6 +271,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Publishing runs apart from the pipeline: a run never waits on a CMS.
+    "publish-due-content": {
+        "task": "publishing.publish_due_task",
+        "schedule": crontab(minute="*/2"),
+        "options": {"expires": 100},
+    },
     # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
     "compact-stage-row-counts": {
         "task": "automation.compact_row_counts",
@@ -316,6 +323,13 @@ ALLOW_PRIVATE_URLS = env_bool("ALLOW_PRIVATE_URLS", False)
 OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
 OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+# Publishing: a claim's lease, retry back-off and attempts; the service's public address (images
+# in webhook bodies are absolute URLs under it).
+PUBLISHING_LEASE_SECONDS = env_float("PUBLISHING_LEASE_SECONDS", 600.0)
+PUBLISHING_RETRY_BASE_SECONDS = env_float("PUBLISHING_RETRY_BASE_SECONDS", 60.0)
+PUBLISHING_RETRY_MAX_SECONDS = env_float("PUBLISHING_RETRY_MAX_SECONDS", 3600.0)
+PUBLISHING_MAX_ATTEMPTS = env_int("PUBLISHING_MAX_ATTEMPTS", 10)
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["tenancy", "billing", "planner", "writer", "ai", "automation", "operations", "dashboard"]
+LAYERS = [
+    "tenancy",
+    "billing",
+    "planner",
+    "writer",
+    "ai",
+    "automation",
+    "publishing",
+    "operations",
+    "dashboard",
+]
 PACKAGES = [*LAYERS, "igny8", "devtools"]
 
 

@@ -1,0 +1,35 @@
+"""Celery adapters: the beat's tick and one article's publish. They take ids and call services."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from publishing.publisher import publish_content
+from publishing.selectors import contents_due
+from publishing.services import contents_auto_approve
+
+logger = logging.getLogger(__name__)
+PUBLISH_TASK = "publishing.publish_content_task"
+
+
+@shared_task(name=PUBLISH_TASK, acks_late=True, reject_on_worker_lost=True)
+def publish_content_task(content_id: int) -> str:
+    """Publish one article if it is due; a duplicate delivery finds it claimed and does nothing."""
+    outcome = publish_content(content_id=content_id)
+    if outcome.status == "retry":
+        publish_content_task.apply_async(args=[content_id], countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(name="publishing.publish_due_task")
+def publish_due_task() -> dict:
+    """The beat's tick: approve what auto-approving sites' review gates hold, then send every due
+    article (and every one whose worker died) to a worker. Two ticks at once are harmless: each
+    article's claim admits one worker."""
+    now = timezone.now()
+    approved = contents_auto_approve(now=now)
+    due = list(contents_due(now=now).values_list("pk", flat=True))
+    for content_id in due:
+        publish_content_task.delay(content_id)
+    return {"approved": approved, "enqueued": len(due)}

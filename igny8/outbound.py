@@ -12,8 +12,10 @@ redirect hop too. Proxies from the environment are ignored (a proxy would connec
 refused either way. Time-outs and the response-size limit always apply.
 """
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -125,12 +127,18 @@ class GuardedBackend(httpcore.SyncBackend):
         return super().connect_tcp(address, port, timeout, local_address, socket_options)
 
 
+@functools.lru_cache(maxsize=1)
+def ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle costs tens of milliseconds: once per process."""
+    return httpx.create_ssl_context()
+
+
 class GuardedTransport(httpx.HTTPTransport):
     def __init__(self, policy: Policy):
-        super().__init__(retries=0)
+        super().__init__(retries=0, verify=ssl_context())
         # httpx builds its pool without a network backend argument; TLS still verifies the URL's host.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend(policy)
+            ssl_context=ssl_context(), network_backend=GuardedBackend(policy)
         )
 
 

@@ -171,30 +171,34 @@ def publication_fail(*, claim: Claim, error: RemoteError, now: datetime.datetime
 
 
 def publish_content(*, content_id: int, now: datetime.datetime | None = None) -> Outcome:
-    """Publish one article if it is due; see the module's docstring for what is guaranteed."""
+    """Publish one article if it is due; see the module's docstring for what is guaranteed.
+
+    `now` (default: the clock) is the time the claim, the back-off and `published_at` are read
+    against, so a test can walk simulated days.
+    """
     from publishing.destinations import publish_remotely
 
-    now = now or timezone.now()
-    claim = publication_claim(content_id=content_id, now=now)
+    claim = publication_claim(content_id=content_id, now=now or timezone.now())
     if claim is None:
         return Outcome("skipped")
     try:
         post = publish_remotely(claim=claim, progress=progress_for(claim))
         publication_succeed(
-            claim=claim, external_id=post.external_id, external_url=post.url, now=timezone.now()
+            claim=claim, external_id=post.external_id, external_url=post.url, now=now or timezone.now()
         )
     except ClaimLost:
         logger.warning("publishing content %s: the claim was taken over; this worker stops", content_id)
         return Outcome("skipped")
     except RemoteError as error:
         logger.warning("publishing content %s failed (%s): %s", content_id, error.kind, error.message)
-        return publication_fail(claim=claim, error=error, now=timezone.now())
+        return publication_fail(claim=claim, error=error, now=now or timezone.now())
     except SecretUnreadable as error:
-        return publication_fail(claim=claim, error=RemoteError(str(error), kind="auth"), now=timezone.now())
+        failure = RemoteError(str(error), kind="auth")
+        return publication_fail(claim=claim, error=failure, now=now or timezone.now())
     except Exception as error:
         logger.exception("publishing content %s failed unexpectedly", content_id)
         failure = RemoteError(f"Unexpected error: {type(error).__name__}", kind="retry")
-        return publication_fail(claim=claim, error=failure, now=timezone.now())
+        return publication_fail(claim=claim, error=failure, now=now or timezone.now())
     if Destination.objects.filter(pk=claim.destination_id, status=DestinationHealth.UNVERIFIED).exists():
         destination_record_health(destination_id=claim.destination_id, ok=True)
     return Outcome("published")

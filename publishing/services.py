@@ -14,7 +14,7 @@ from igny8.errors import NotFound
 from publishing.errors import DestinationExists, NoDestination, NotPublishable
 from publishing.models import Destination, DestinationHealth, Publication
 from publishing.schedule import Schedule, plan
-from publishing.selectors import contents_awaiting_auto_approval, publishing_config, taken_times
+from publishing.selectors import contents_awaiting_auto_approval, contents_due, publishing_config, taken_times
 from tenancy.models import Site
 from writer.models import Content, ContentStatus, SiteStatus
 
@@ -158,3 +158,10 @@ def contents_auto_approve(*, now: datetime.datetime | None = None) -> int:
         ids = list(contents_awaiting_auto_approval().filter(site=site).values_list("pk", flat=True))
         approved += len(contents_publish(site=site, ids=ids, now=now))
     return approved
+
+
+def publishing_tick(*, now: datetime.datetime) -> tuple[int, list[int]]:
+    """The beat's work at `now`: auto-approve what waits in review, then name what is due to go out
+    (the caller sends each to a worker). Returns (articles approved, article ids due)."""
+    approved = contents_auto_approve(now=now)
+    return approved, list(contents_due(now=now).values_list("pk", flat=True))

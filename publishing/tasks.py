@@ -6,8 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from publishing.publisher import publish_content
-from publishing.selectors import contents_due
-from publishing.services import contents_auto_approve
+from publishing.services import publishing_tick
 
 logger = logging.getLogger(__name__)
 PUBLISH_TASK = "publishing.publish_content_task"
@@ -27,9 +26,7 @@ def publish_due_task() -> dict:
     """The beat's tick: approve what auto-approving sites' review gates hold, then send every due
     article (and every one whose worker died) to a worker. Two ticks at once are harmless: each
     article's claim admits one worker."""
-    now = timezone.now()
-    approved = contents_auto_approve(now=now)
-    due = list(contents_due(now=now).values_list("pk", flat=True))
+    approved, due = publishing_tick(now=timezone.now())
     for content_id in due:
         publish_content_task.delay(content_id)
     return {"approved": approved, "enqueued": len(due)}

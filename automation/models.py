@@ -25,6 +25,10 @@ class PublishMode(models.TextChoices):
     STAGGER = "stagger"
 
 
+def default_time_slots() -> list[str]:
+    return ["09:00"]
+
+
 def validate_time_zone(name: str) -> None:
     if name not in zoneinfo.available_timezones():
         raise ValidationError(f"{name!r} is not a time zone name such as Europe/Berlin or UTC.")
@@ -59,7 +63,7 @@ class AutomationConfig(TimeStampedModel):
     # Publishing (read by the publishing app, which sits above automation): when approved articles
     # go out, how many at most, and whether the review gate's articles are approved automatically.
     publish_mode = models.CharField(max_length=10, choices=PublishMode.choices, default=PublishMode.IMMEDIATE)
-    time_slots = models.JSONField(default=list, blank=True)
+    time_slots = models.JSONField(default=default_time_slots, blank=True)
     stagger_minutes = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
     )

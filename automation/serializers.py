@@ -1,7 +1,9 @@
+import zoneinfo
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun, PublishMode
+from automation.models import AutomationConfig, AutomationLogEntry, AutomationRun
 from igny8.api import QuerySerializer, ReplaceSerializerMixin
 
 RUN_FIELDS = [
@@ -45,6 +47,10 @@ class AutomationRunSerializer(serializers.ModelSerializer):
 
 
 STAGE_TYPES = ["AI", "Local", "Manual"]
+# IANA names; the GMT0 spellings of UTC are left out: generated clients turn "GMT+0" and "GMT0" into
+# the same enum member and refuse the schema.
+UTC_ALIASES = {"GMT0", "GMT+0", "GMT-0", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0"}
+TIME_ZONES = sorted(zoneinfo.available_timezones() - UTC_ALIASES)
 # `run_YYYYMMDD_HHMMSS_<trigger>`, with a short hex suffix when two starts share a second.
 RUN_ID_PATTERN = r"^run_[0-9]{8}_[0-9]{6}_(manual|scheduled)(_[0-9a-f]{4})?$"
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
@@ -58,12 +64,22 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"},
+        "minItems": 1,
+        "maxItems": 48,
+        "uniqueItems": True,
+    }
+)
 class TimeSlotsField(serializers.ListField):
-    """`["09:00", "14:00"]`: distinct `HH:MM` times of day in the config's `time_zone`, kept sorted."""
+    """`["09:00", "14:00"]`: distinct `HH:MM` times of day in the config's `time_zone`, kept sorted.
+    The `time_slots` mode publishes at them; the other modes keep them for when it is chosen."""
 
     def __init__(self, **kwargs):
         child = serializers.RegexField(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", max_length=5)
-        super().__init__(child=child, max_length=48, required=False, **kwargs)
+        super().__init__(child=child, min_length=1, max_length=48, required=False, **kwargs)
 
     def to_internal_value(self, data):
         slots = super().to_internal_value(data)
@@ -77,15 +93,7 @@ class AutomationConfigSerializer(ReplaceSerializerMixin, serializers.ModelSerial
 
     scheduled_time = HourMinuteField()
     time_slots = TimeSlotsField()
-
-    def validate(self, attrs):
-        mode = attrs.get("publish_mode", getattr(self.instance, "publish_mode", None))
-        slots = attrs.get("time_slots", getattr(self.instance, "time_slots", []))
-        if mode == PublishMode.TIME_SLOTS and not slots:
-            raise serializers.ValidationError(
-                {"time_slots": ["The time_slots mode needs at least one slot."]}
-            )
-        return attrs
+    time_zone = serializers.ChoiceField(choices=TIME_ZONES, required=False)
 
     class Meta:
         model = AutomationConfig

@@ -7,6 +7,7 @@ class NoDestination(ApplicationError):
 
 
 class DestinationExists(ApplicationError):
+    status_code = 409
     code = "destination_exists"
     default_message = "The site already has a publishing destination; change that one."
 

@@ -10,11 +10,15 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 
+from igny8.errors import ApplicationError
+
 MAX_STEPS = 5000
 
 
-class NoSlot(Exception):
+class NoSlot(ApplicationError):
     """The schedule offers no time within the planning horizon."""
+
+    code = "no_publish_slot"
 
 
 @dataclass(frozen=True)

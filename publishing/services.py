@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils import timezone
 
-from igny8.encryption import encrypt_secret
+from igny8.encryption import SecretUnreadable, encrypt_secret, reencrypt_secret
 from igny8.errors import NotFound
 from publishing.errors import DestinationExists, NoDestination, NotPublishable
 from publishing.models import Destination, DestinationHealth, Publication
@@ -60,6 +60,22 @@ def destination_update(*, destination: Destination, fields: Mapping) -> Destinat
             setattr(destination, name, value)
     destination.save()
     return destination
+
+
+def destination_secrets_reencrypt() -> tuple[int, list[int]]:
+    """Every destination's secret under the current (first) key, each row on its own; returns how
+    many were re-encrypted and the ids of those no configured key opens (to be entered again)."""
+    done, unreadable = 0, []
+    for destination in Destination.objects.order_by("pk").only("pk", "secret_encrypted"):
+        try:
+            token = reencrypt_secret(destination.secret_encrypted)
+        except SecretUnreadable:
+            unreadable.append(destination.pk)
+            continue
+        done += Destination.objects.filter(
+            pk=destination.pk, secret_encrypted=destination.secret_encrypted
+        ).update(secret_encrypted=token)
+    return done, unreadable
 
 
 def destination_delete(*, destination: Destination) -> None:

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='automationconfig',
             name='time_slots',
-            field=models.JSONField(blank=True, default=list),
+            field=models.JSONField(blank=True, default=automation.models.default_time_slots),
         ),
         migrations.AddField(
             model_name='automationconfig',

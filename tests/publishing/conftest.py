@@ -106,3 +106,16 @@ def wordpress_destination(
         secret=wordpress.password(role),
         **fields,
     )
+
+
+# The real Celery worker subprocess of the integration tests, for the publishing ones.
+from tests.integration.conftest import empty_broker, start_worker  # noqa: E402, F401
+
+# Quick leases, back-offs and time-outs, so recoveries happen in seconds.
+PUBLISHING_WORKER_ENV = {
+    "PUBLISHING_LEASE_SECONDS": "2",
+    "PUBLISHING_RETRY_BASE_SECONDS": "0.3",
+    "PUBLISHING_RETRY_MAX_SECONDS": "2",
+    "PUBLISHING_MAX_ATTEMPTS": "30",
+    "OUTBOUND_TIMEOUT": "8",
+}

@@ -14,6 +14,7 @@ PAGES = [
     "/dashboard/runs/",
     "/dashboard/keywords/",
     "/dashboard/review/",
+    "/dashboard/publishing/",
     "/dashboard/settings/",
 ]
 

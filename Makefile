@@ -29,6 +29,7 @@ run: install
 
 services:
 	bash scripts/ensure_services.sh
+	bash scripts/ensure_wordpress.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,8 @@
 import datetime
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -18,6 +20,21 @@ class Frequency(models.TextChoices):
     DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
+
+
+class PublishMode(models.TextChoices):
+    IMMEDIATE = "immediate"
+    TIME_SLOTS = "time_slots"
+    STAGGER = "stagger"
+
+
+def default_time_slots() -> list[str]:
+    return ["09:00"]
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(f"{name!r} is not a time zone name such as Europe/Berlin or UTC.")
 
 
 class AutomationConfig(TimeStampedModel):
@@ -46,6 +63,18 @@ class AutomationConfig(TimeStampedModel):
     max_credits_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
     last_run_at = models.DateTimeField(null=True, blank=True)
     next_run_at = models.DateTimeField(null=True, blank=True)
+    # Publishing (read by the publishing app, which sits above automation): when approved articles
+    # go out, how many at most, and whether the review gate's articles are approved automatically.
+    publish_mode = models.CharField(max_length=10, choices=PublishMode.choices, default=PublishMode.IMMEDIATE)
+    time_slots = models.JSONField(default=default_time_slots, blank=True)
+    stagger_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
+    daily_limit = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    weekly_limit = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    monthly_limit = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    auto_approve = models.BooleanField(default=False)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
     class Meta:
         indexes = [

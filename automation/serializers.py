@@ -1,3 +1,5 @@
+import zoneinfo
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -47,6 +49,10 @@ class AutomationRunSerializer(serializers.ModelSerializer):
 
 
 STAGE_TYPES = ["AI", "Local", "Manual"]
+# IANA names; the GMT0 spellings of UTC are left out: generated clients turn "GMT+0" and "GMT0" into
+# the same enum member and refuse the schema.
+UTC_ALIASES = {"GMT0", "GMT+0", "GMT-0", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0"}
+TIME_ZONES = sorted(zoneinfo.available_timezones() - UTC_ALIASES)
 HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
 
@@ -58,10 +64,36 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"},
+        "minItems": 1,
+        "maxItems": 48,
+        "uniqueItems": True,
+    }
+)
+class TimeSlotsField(serializers.ListField):
+    """`["09:00", "14:00"]`: distinct `HH:MM` times of day in the config's `time_zone`, kept sorted.
+    The `time_slots` mode publishes at them; the other modes keep them for when it is chosen."""
+
+    def __init__(self, **kwargs):
+        child = serializers.RegexField(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", max_length=5)
+        super().__init__(child=child, min_length=1, max_length=48, required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        slots = super().to_internal_value(data)
+        if len(set(slots)) != len(slots):
+            raise serializers.ValidationError("Each time slot may appear once.")
+        return sorted(slots)
+
+
 class AutomationConfigSerializer(serializers.ModelSerializer):
     """Config read and update (PUT and PATCH alike take any subset of the writable fields)."""
 
     scheduled_time = HourMinuteField()
+    time_slots = TimeSlotsField()
+    time_zone = serializers.ChoiceField(choices=TIME_ZONES, required=False)
 
     class Meta:
         model = AutomationConfig
@@ -87,6 +119,14 @@ class AutomationConfigSerializer(serializers.ModelSerializer):
             "max_content_per_run",
             "max_images_per_run",
             "max_credits_per_run",
+            "publish_mode",
+            "time_slots",
+            "stagger_minutes",
+            "daily_limit",
+            "weekly_limit",
+            "monthly_limit",
+            "auto_approve",
+            "time_zone",
             "last_run_at",
             "next_run_at",
             "created_at",

@@ -14,6 +14,7 @@ NAV = [
     ("runs", "Runs", "dashboard-runs"),
     ("keywords", "Keywords", "dashboard-keywords"),
     ("review", "Review", "dashboard-review"),
+    ("publishing", "Publishing", "dashboard-publishing"),
     ("settings", "Settings", "dashboard-settings"),
 ]
 # What an article may keep: text structure, links and images; never scripts, styles or handlers.

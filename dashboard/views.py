@@ -18,6 +18,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from automation import selectors as automation_selectors
 from dashboard.presenters import config_fields, nav_links, run_row, sanitized_article_html, stage_results
 from igny8.errors import NotFound
+from publishing.selectors import destination_for_site
 from tenancy.models import Account, Role
 from tenancy.selectors import sites_for_user
 from writer.models import Content, Image
@@ -55,6 +56,7 @@ def workspace(request, page: str) -> dict | None:
         "can_run": rank >= Role.rank(Role.EDITOR),
         "can_configure": rank >= Role.rank(Role.ADMIN),
         "nav": nav_links(page),
+        "destination": destination_for_site(site=site),
         "heartbeat_seconds": settings.AUTOMATION_HEARTBEAT_SECONDS,
         "stale_seconds": settings.AUTOMATION_STALE_SECONDS,
     }
@@ -92,6 +94,11 @@ def keywords(request, context):
 @dashboard_page("review")
 def review(request, context):
     return "dashboard/review.html"
+
+
+@dashboard_page("publishing")
+def publishing(request, context):
+    return "dashboard/publishing.html"
 
 
 @dashboard_page("settings")

@@ -14,7 +14,10 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from automation import task_names
+from igny8.encryption import DEVELOPMENT_KEY, encryption_keys_problem
+from igny8.encryption import GENERATE_HINT as KEYS_HINT
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
+from publishing import task_names as publishing_task_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +49,11 @@ if EMBEDDED:
     SECRET_KEY = SECRET_KEY or EMBEDDED_DEMO_KEY
 elif problem := secret_key_problem(SECRET_KEY):
     raise ImproperlyConfigured(f"{problem} {GENERATE_HINT}")
+# Fernet keys for secrets at rest (igny8.encryption): the first encrypts, all decrypt (rotation).
+SECRETS_ENCRYPTION_KEYS = os.environ.get("SECRETS_ENCRYPTION_KEYS", "")
+SECRETS_ENCRYPTION_KEYS = SECRETS_ENCRYPTION_KEYS or (DEVELOPMENT_KEY if EMBEDDED else "")
+if problem := encryption_keys_problem(SECRETS_ENCRYPTION_KEYS, production=not EMBEDDED):
+    raise ImproperlyConfigured(f"{problem} {KEYS_HINT}")
 
 DEBUG = env_bool("DEBUG", EMBEDDED)
 
@@ -80,6 +88,7 @@ INSTALLED_APPS = [
     "writer",
     "ai",
     "automation",
+    "publishing",
     "dashboard",
 ]
 
@@ -209,12 +218,15 @@ SPECTACULAR_SETTINGS = {
         {"name": "billing", "description": "Credits: balance, ledger and usage."},
         {"name": "ai", "description": "AI call logs and the state of queued AI actions."},
         {"name": "automation", "description": "The seven-stage pipeline: config, runs, control, logs."},
+        {"name": "publishing", "description": "Destinations (WordPress, signed webhooks) and their checks."},
     ],
     "ENUM_NAME_OVERRIDES": {
         "KeywordStatusEnum": "planner.models.KeywordStatus",
         "IdeaStatusEnum": "planner.models.IdeaStatus",
         "TaskStatusEnum": "writer.models.TaskStatus",
         "ContentStatusEnum": "writer.models.ContentStatus",
+        "SiteStatusEnum": "writer.models.SiteStatus",
+        "DestinationStatusEnum": "publishing.models.DestinationHealth",
         "ImageStatusEnum": "writer.models.ImageStatus",
         "RunStatusEnum": "automation.models.RunStatus",
         "StageTypeEnum": "automation.serializers.STAGE_TYPES",
@@ -261,6 +273,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Publishing runs apart from the pipeline: a run never waits on a CMS.
+    "publish-due-content": {
+        "task": publishing_task_names.PUBLISH_DUE_TASK,
+        "schedule": crontab(minute="*/2"),
+        "options": {"expires": 100},
+    },
     # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
     "compact-stage-row-counts": {
         "task": task_names.COMPACT_ROW_COUNTS_TASK,
@@ -303,6 +321,19 @@ AUTOMATION_PROGRESS_SECONDS = env_float("AUTOMATION_PROGRESS_SECONDS", 0.5)
 # A run waiting in the queue is re-enqueued only after this long (Redis returns a message a dead worker
 # had reserved after its one-hour visibility timeout).
 AUTOMATION_QUEUE_STALE_SECONDS = env_float("AUTOMATION_QUEUE_STALE_SECONDS", 3600.0)
+
+# Requests to user-given URLs (igny8.outbound): private addresses only when allowed (tests, demos).
+ALLOW_PRIVATE_URLS = env_bool("ALLOW_PRIVATE_URLS", False)
+OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
+OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
+OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+# Publishing: a claim's lease, retry back-off and attempts; the service's public address (images
+# in webhook bodies are absolute URLs under it).
+PUBLISHING_LEASE_SECONDS = env_float("PUBLISHING_LEASE_SECONDS", 600.0)
+PUBLISHING_RETRY_BASE_SECONDS = env_float("PUBLISHING_RETRY_BASE_SECONDS", 60.0)
+PUBLISHING_RETRY_MAX_SECONDS = env_float("PUBLISHING_RETRY_MAX_SECONDS", 3600.0)
+PUBLISHING_MAX_ATTEMPTS = env_int("PUBLISHING_MAX_ATTEMPTS", 10)
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
 LOGGING = {
     "version": 1,

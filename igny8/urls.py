@@ -7,6 +7,7 @@ from django.views.static import serve
 
 from ai import urls as ai_urls
 from igny8.docs import SchemaView, SwaggerView
+from publishing import urls as publishing_urls
 
 handler400 = "igny8.api.handler400"
 handler404 = "igny8.api.handler404"
@@ -21,9 +22,11 @@ urlpatterns = [
     path("api/v1/planner/", include(ai_urls.planner_actions)),
     path("api/v1/planner/", include("planner.urls")),
     path("api/v1/writer/", include(ai_urls.writer_actions)),
+    path("api/v1/writer/", include(publishing_urls.writer_actions)),
     path("api/v1/writer/", include("writer.urls")),
     path("api/v1/ai/", include("ai.urls")),
     path("api/v1/automation/", include("automation.urls")),
+    path("api/v1/publishing/", include(publishing_urls.urlpatterns)),
     path("", include("dashboard.urls")),
 ]
 urlpatterns += [path("", include("operations.urls"))]

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["tenancy", "billing", "planner", "writer", "ai", "automation", "operations", "dashboard"]
+LAYERS = [
+    "tenancy",
+    "billing",
+    "planner",
+    "writer",
+    "ai",
+    "automation",
+    "publishing",
+    "operations",
+    "dashboard",
+]
 PACKAGES = [*LAYERS, "igny8", "devtools"]
 
 
@@ -135,9 +145,10 @@ def test_the_models_stage_count_is_the_number_of_stages():
     assert [stage.number for stage in STAGES] == list(range(1, STAGE_COUNT + 1))
 
 
-def test_the_task_names_the_settings_import_are_plain_python():
-    # The settings import it before Django has loaded any app.
-    tree = ast.parse((ROOT / "automation" / "task_names.py").read_text())
+@pytest.mark.parametrize("app", ["automation", "publishing"])
+def test_the_task_names_the_settings_import_are_plain_python(app):
+    # The settings import them before Django has loaded any app.
+    tree = ast.parse((ROOT / app / "task_names.py").read_text())
     assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 

@@ -17,7 +17,7 @@ class ContentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Content
-        fields = ["status", "content_type", "cluster_id"]
+        fields = ["status", "site_status", "content_type", "cluster_id"]
 
 
 class ImageFilter(django_filters.FilterSet):

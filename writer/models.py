@@ -11,7 +11,18 @@ class TaskStatus(models.TextChoices):
 class ContentStatus(models.TextChoices):
     DRAFT = "draft"
     REVIEW = "review"
+    APPROVED = "approved"
     PUBLISHED = "published"
+
+
+class SiteStatus(models.TextChoices):
+    """Where the article stands on the client's site (the publishing app moves it)."""
+
+    NOT_PUBLISHED = "not_published"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
 
 
 class ImageStatus(models.TextChoices):
@@ -84,10 +95,25 @@ class Content(SiteOwned):
     )
     source = models.CharField(max_length=20, default="igny8")
     status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.DRAFT)
+    site_status = models.CharField(
+        max_length=15, choices=SiteStatus.choices, default=SiteStatus.NOT_PUBLISHED
+    )
+    scheduled_publish_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=64, blank=True, default="")
+    external_url = models.URLField(max_length=1000, blank=True, default="")
+    publish_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["site", "status"], name="content_site_status_idx")]
+        indexes = [
+            models.Index(fields=["site", "status"], name="content_site_status_idx"),
+            # The publishing beat reads what is due: scheduled rows by time.
+            models.Index(
+                fields=["scheduled_publish_at"],
+                condition=models.Q(site_status="scheduled"),
+                name="content_publish_due_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.title

@@ -77,10 +77,16 @@ class ContentSerializer(serializers.ModelSerializer):
             "content_structure",
             "source",
             "status",
+            "site_status",
+            "scheduled_publish_at",
+            "external_id",
+            "external_url",
+            "publish_error",
             "images",
             "created_at",
             "updated_at",
         ]
+        # The publishing app moves these: content/publish/ and content/unschedule/.
         read_only_fields = [
             "id",
             "site",
@@ -88,6 +94,11 @@ class ContentSerializer(serializers.ModelSerializer):
             "word_count",
             "cluster",
             "source",
+            "site_status",
+            "scheduled_publish_at",
+            "external_id",
+            "external_url",
+            "publish_error",
             "images",
             "created_at",
             "updated_at",

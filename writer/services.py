@@ -16,8 +16,9 @@ from writer.selectors import contents_ready_for_review
 
 CONTENT_TRANSITIONS = {
     ContentStatus.DRAFT: {ContentStatus.REVIEW},
-    ContentStatus.REVIEW: {ContentStatus.DRAFT, ContentStatus.PUBLISHED},
-    ContentStatus.PUBLISHED: {ContentStatus.DRAFT, ContentStatus.REVIEW},
+    ContentStatus.REVIEW: {ContentStatus.DRAFT, ContentStatus.APPROVED, ContentStatus.PUBLISHED},
+    ContentStatus.APPROVED: {ContentStatus.DRAFT, ContentStatus.REVIEW, ContentStatus.PUBLISHED},
+    ContentStatus.PUBLISHED: {ContentStatus.DRAFT, ContentStatus.REVIEW, ContentStatus.APPROVED},
 }
 
 

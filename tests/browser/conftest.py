@@ -142,3 +142,7 @@ def wait_until(condition, *, timeout: float = 30, message: str = "condition not 
             return
         time.sleep(0.1)
     raise AssertionError(message)
+
+
+# The real WordPress of the publishing tests, for the marketer who publishes to it.
+from tests.publishing.conftest import wordpress  # noqa: E402, F401

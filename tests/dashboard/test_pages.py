@@ -16,6 +16,7 @@ PAGES = [
     "/dashboard/runs/",
     "/dashboard/keywords/",
     "/dashboard/review/",
+    "/dashboard/publishing/",
     "/dashboard/settings/",
 ]
 

@@ -47,6 +47,7 @@ STATE_CODES = {
     "duplicate_cluster",
     "conflict",
     "site_inactive",
+    "no_destination",
 }
 STATE_FIELDS = {
     "auth_register": {"email", "password"},
@@ -55,6 +56,10 @@ STATE_FIELDS = {
     "sites_create": {"name"},
     "sites_update": {"name"},
     "sites_partial_update": {"name"},
+    # A WordPress destination needs a user name; a webhook does not.
+    "publishing_destinations_create": {"username"},
+    "publishing_destinations_update": {"username"},
+    "publishing_destinations_partial_update": {"username"},
 }
 
 

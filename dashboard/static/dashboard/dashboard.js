@@ -553,6 +553,9 @@
     load();
   }
 
+  // The publishing pages' script (publishing.js) builds on the same helpers.
+  window.igny8 = { api, el, notify, formatTime, showFieldErrors, $, $$, siteId, canRun };
+
   // --- start --------------------------------------------------------------------------------
 
   const picker = $("select[data-autosubmit]");

@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from publishing import views
+
+router = SimpleRouter()
+router.register("destinations", views.DestinationViewSet, basename="destination")
+urlpatterns = router.urls
+
+# Under the writer's path, as the API contract names them (writer cannot import publishing); listed
+# before the writer's router so `content/publish/` is not taken for a content id.
+writer_actions = [
+    path("content/publish/", views.ContentPublishView.as_view(), name="content-publish"),
+    path("content/unschedule/", views.ContentUnscheduleView.as_view(), name="content-unschedule"),
+]

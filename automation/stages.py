@@ -13,16 +13,11 @@ from django.db import models, transaction
 from django.db.models import Count, FloatField, QuerySet, Sum
 from django.db.models.functions import Cast, Ceil
 
-from ai.engine import (
-    Budget,
-    CallOutcome,
-    FunctionCalls,
-    FunctionResult,
-    Pricing,
-    function_start,
-    keywords_in_similarity_order,
-)
+from ai.calls import Budget, CallOutcome, FunctionCalls, FunctionResult
+from ai.engine import function_start
 from ai.functions import Unit, get_function
+from ai.pricing import Pricing
+from ai.similarity import keywords_in_similarity_order
 from automation.models import AutomationConfig
 from billing.selectors import CreditCostTable
 from planner.models import Cluster, ContentIdea, Keyword

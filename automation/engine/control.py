@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from ai.engine import BudgetExhausted
+from ai.calls import BudgetExhausted
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, enqueue
 from automation.engine.budget import RunBudget
 from automation.engine.heartbeat import Heartbeat

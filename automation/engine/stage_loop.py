@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from ai.engine import FunctionResult, Pricing
+from ai.calls import FunctionResult
+from ai.pricing import Pricing
 from automation.engine.control import RunControl
 from automation.engine.pending import PendingQueue
 from automation.engine.sizing import batches_in_flight

@@ -98,6 +98,8 @@ class AutomationRun(TimeStampedModel):
     current_stage = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(auto_now_add=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Why the run paused when no one asked: `rate_limited` (the provider kept calls waiting too long).
+    pause_reason = models.CharField(max_length=40, blank=True, default="")
     resumed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -10,7 +10,7 @@ take the key from a small one, which waits its turn among the big one's calls, n
 What the limits are:
 - OpenAI's `x-ratelimit-*` headers, on every answer: the limit, and as the window the longest
   time-to-reset seen (the reset of a request just counted is the whole window).
-- Without headers, from refusals: a slow start doubles the rate each second until the first 429;
+- Without headers, from refusals: a slow start raises the rate 1.5 times a second until a 429;
   then, if all requests since the start are still counted (the burst that filled an empty window),
   the rate is what was accepted over the time until `Retry-After`; afterwards every 429 cuts the
   rate (multiplicative decrease) and each accepted call while calls wait for turns raises it
@@ -28,8 +28,11 @@ from dataclasses import asdict, dataclass, fields
 MARGIN = 0.97  # of a limit: room for the jitter between the turn and the provider's clock
 INITIAL_RATE = 2.0  # requests per second before anything is known: the first answer says more
 MINIMUM_RATE = 0.05
+# After a 429 without Retry-After: the window's debt is unknown, and one turn's wait would meet it
+# again at once, each refusal cutting the rate once more.
+UNTOLD_WAIT_SECONDS = 1.0
 DECREASE = 0.85  # the rate after a refusal, of the rate that was refused
-QUICK_STEP, SLOW_STEP = 0.10, 0.01  # additive increase each second: below, then past the last refusal
+QUICK_STEP, SLOW_STEP = 0.10, 0.02  # additive increase each second: below, then past the last refusal
 BINDING_SECONDS = 0.01  # a call that waited longer than this for its turn shows the rate binds
 
 
@@ -143,7 +146,7 @@ class PaceState:
             return
         rate = self.rate or INITIAL_RATE
         if self.slow_start:
-            rate += 1.0  # one more per answer: doubles each second
+            rate += 0.5  # half a request a second more per answer: 1.5 times the rate each second
         else:
             step = QUICK_STEP if rate < MARGIN * self.refused_rate else SLOW_STEP
             rate += step * self.probe_base / rate  # over a second of answers: `step` × the base
@@ -167,7 +170,8 @@ class PaceState:
                 rate = DECREASE * refused_rate
             self.rate = min(max(MINIMUM_RATE, rate), ceilings.request_rate)
             self.refused_rate, self.probe_base, self.slow_start = refused_rate, self.rate, False
-        self.next_slot = now + (retry_after if retry_after else 1 / self.request_rate(ceilings))
+        wait = retry_after if retry_after else max(UNTOLD_WAIT_SECONDS, 1 / self.request_rate(ceilings))
+        self.next_slot = now + wait
 
     def used_tokens(self, turn: Turn, tokens: int, ceilings: Ceilings) -> None:
         """The tokens an answer used, against those its turn was for: the schedule moves by the difference."""

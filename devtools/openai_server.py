@@ -247,7 +247,7 @@ class FakeOpenAIServer:
                     "usage": None,
                     "time": time.time(),
                 }
-                if plan["latency"]:
+                if plan["latency"] and not plan.get("limited"):  # a refusal of the limit answers at once
                     time.sleep(plan["latency"])
                 if plan["hang"]:
                     entry["status"] = "hang"

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
-from ai.errors import AIError
+from ai.errors import AIError, RateLimitWaitExceeded
 from ai.functions import AIFunction, Unit
 from ai.models import AITaskLog
 from ai.pricing import ModelPrices
@@ -32,6 +32,7 @@ class FunctionResult:
     failed: int = 0
     credits_used: int = 0
     capped: int = 0  # items left undone because the budget would not cover them
+    rate_limited: int = 0  # items left pending: the provider's rate limit kept their call waiting too long
     details: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
 
@@ -75,10 +76,11 @@ class CallOutcome:
     answer: Any = None  # the provider's answer; None when the call failed or was not made
     error: str | None = None  # why the call failed
     hold: int = 0  # credits the call holds against the caller's budget until it is finished
+    rate_limited: bool = False  # the rate limit kept the call waiting too long: its items stay pending
 
     @property
     def refused_by_budget(self) -> bool:
-        return self.answer is None and self.error is None
+        return self.answer is None and self.error is None and not self.rate_limited
 
 
 @dataclass
@@ -111,6 +113,9 @@ class FunctionCalls:
                 return CallOutcome(unit=unit, started=started)
         try:
             answer = self.function.call(self.provider, unit, self.model)
+        except RateLimitWaitExceeded:
+            # Not the item's failure: no retry was used, nothing is marked; the run pauses.
+            return CallOutcome(unit=unit, started=started, hold=hold, rate_limited=True)
         except AIError as error:
             return CallOutcome(unit=unit, started=started, error=str(error), hold=hold)
         except Exception as error:  # a provider bug must not take the other calls down with it
@@ -125,6 +130,8 @@ class FunctionCalls:
         try:
             if outcome.error is not None:
                 self.fail(outcome.unit, outcome.error, outcome.started)
+            elif outcome.rate_limited:
+                self.result.rate_limited += len(outcome.unit.items)
             elif outcome.refused_by_budget:
                 self.result.capped += len(outcome.unit.items)
             else:

@@ -3,3 +3,12 @@
 
 def ai_task_owner_key(task_id: str) -> str:
     return f"ai_task_owner_{task_id}"
+
+
+def ai_pace_key(provider_key: str) -> str:
+    """What every worker knows of one provider key's limits, and its schedule of turns."""
+    return f"ai_pace_{provider_key}"
+
+
+def ai_pace_lock_key(provider_key: str) -> str:
+    return f"ai_pace_lock_{provider_key}"

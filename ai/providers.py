@@ -3,7 +3,9 @@
 import base64
 import json
 import logging
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -13,7 +15,7 @@ import openai
 from django.conf import settings
 
 from ai import clustering, offline
-from ai.errors import AIError
+from ai.errors import AIError, RateLimitWaitExceeded
 from ai.ratelimit import ProviderRateLimit, provider_key
 from ai.specs import FunctionSpec
 
@@ -55,10 +57,15 @@ class Provider(Protocol):
 
 
 class OpenAIProvider:
-    """Structured Outputs through the official SDK; the SDK retries 429, 5xx and timeouts with backoff."""
+    """Structured Outputs through the official SDK, each call in its turn of the key's pace.
+
+    The SDK retries 5xx and timeouts with backoff (OPENAI_MAX_RETRIES); a 429 is not one of those
+    retries: the call takes its next turn, for up to AI_RATE_LIMIT_MAX_WAIT_SECONDS.
+    """
 
     name = "openai"
     malformed_retries = 1
+    expected_completion_tokens = 500  # a function's first call, before its answers say more
 
     def __init__(
         self,
@@ -70,6 +77,7 @@ class OpenAIProvider:
         rate_limit: ProviderRateLimit | None = None,
     ):
         self.rate_limit = rate_limit
+        self.completion_tokens: dict[str, int] = {}  # the last answer's, per function: the next's guess
         self.client = openai.OpenAI(
             api_key=api_key or "not-needed",
             base_url=base_url,
@@ -86,20 +94,24 @@ class OpenAIProvider:
             {"role": "system", "content": spec.system},
             {"role": "user", "content": spec.prompt(data)},
         ]
+        prompt_tokens = math.ceil(sum(len(message["content"]) for message in messages) / 4)
+        expected = self.completion_tokens.get(spec.name, self.expected_completion_tokens)
         for attempt in range(1 + self.malformed_retries):
-            response = self._call(
-                model=model,
-                messages=messages,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": spec.name, "strict": True, "schema": spec.schema},
-                },
+            response = self._paced(
+                lambda: self.client.chat.completions.create(
+                    model=model,
+                    messages=messages,
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {"name": spec.name, "strict": True, "schema": spec.schema},
+                    },
+                ),
+                tokens=prompt_tokens + expected,
             )
             if response.usage is not None:
                 tokens_in += response.usage.prompt_tokens or 0
                 tokens_out += response.usage.completion_tokens or 0
-                if self.rate_limit:
-                    self.rate_limit.record_tokens(response.usage.completion_tokens or 0)
+                self.completion_tokens[spec.name] = response.usage.completion_tokens or expected
             content = response.choices[0].message.content if response.choices else None
             try:
                 answer = json.loads(content or "")
@@ -114,33 +126,50 @@ class OpenAIProvider:
         raise AIError(f"The model returned malformed output twice: {str(last_error)[:300]}")
 
     def generate_image(self, *, model: str, prompt: str, size: str) -> GeneratedImage:
-        try:
-            response = self.client.images.generate(
+        response = self._paced(
+            lambda: self.client.images.generate(
                 model=model, prompt=prompt, size=size, n=1, response_format="b64_json"
-            )
-        except openai.APIError as error:
-            raise AIError(_describe(error)) from error
+            ),
+            tokens=0,
+        )
         if not response.data or not response.data[0].b64_json:
             raise AIError("The image API returned no image.")
         return GeneratedImage(png=base64.b64decode(response.data[0].b64_json), model=model)
 
     def embed(self, *, model: str, texts: list[str]) -> Embeddings:
         """One vector per text, in order, from the provider's embeddings endpoint."""
-        try:
-            response = self.client.embeddings.create(model=model, input=list(texts))
-        except openai.APIError as error:
-            raise AIError(_describe(error)) from error
+        response = self._paced(
+            lambda: self.client.embeddings.create(model=model, input=list(texts)),
+            tokens=math.ceil(sum(map(len, texts)) / 4),
+        )
         vectors = [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
         if len(vectors) != len(texts):
             raise AIError(f"The embeddings API returned {len(vectors)} vectors for {len(texts)} texts.")
         tokens = response.usage.prompt_tokens if response.usage is not None else 0
         return Embeddings(vectors=vectors, model=response.model or model, tokens_in=tokens or 0)
 
-    def _call(self, **kwargs):
-        try:
-            return self.client.chat.completions.create(**kwargs)
-        except openai.APIError as error:
-            raise AIError(_describe(error)) from error
+    def _paced(self, request: Callable, *, tokens: int):
+        """`request()` in its turn; after a 429 in the next, until AI_RATE_LIMIT_MAX_WAIT_SECONDS."""
+        rate_limit = self.rate_limit
+        deadline = time.monotonic() + (rate_limit.max_wait if rate_limit else 0)
+        while True:
+            if rate_limit:
+                rate_limit.take_turn(tokens=tokens, deadline=deadline)
+            try:
+                response = request()
+            except openai.RateLimitError as error:
+                if not rate_limit or getattr(error, "code", None) == "insufficient_quota":
+                    raise AIError(_describe(error)) from error  # no turn will bring credit
+                if time.monotonic() >= deadline:
+                    raise RateLimitWaitExceeded(
+                        f"The AI provider's rate limit refused the call for over {rate_limit.max_wait:.0f}s."
+                    ) from error
+                continue
+            except openai.APIError as error:
+                raise AIError(_describe(error)) from error
+            if rate_limit:
+                rate_limit.used_tokens(getattr(getattr(response, "usage", None), "total_tokens", 0) or tokens)
+            return response
 
 
 def _describe(error: openai.APIError) -> str:
@@ -187,13 +216,14 @@ def _provider_for(
     name: str, api_key: str, base_url: str | None, timeout: float, max_retries: int, limits: tuple
 ) -> Provider:
     if name == "openai":
-        rpm, tpm, window, storage_uri = limits
+        rpm, tpm, window, storage_uri, max_wait = limits
         rate_limit = ProviderRateLimit(
             key=provider_key(base_url=base_url, api_key=api_key),
             rpm=rpm,
             tpm=tpm,
             window_seconds=window,
             storage_uri=storage_uri,
+            max_wait=max_wait,
         )
         return OpenAIProvider(
             api_key=api_key,
@@ -222,6 +252,7 @@ def get_provider() -> Provider:
             settings.AI_RATE_WINDOW_SECONDS,
             # The counters live beside the cache, so every worker of the deployment shares them.
             settings.REDIS_URL or "memory://",
+            settings.AI_RATE_LIMIT_MAX_WAIT_SECONDS,
         ),
     )
 

@@ -49,8 +49,10 @@ class AutomationConfig(TimeStampedModel):
     stage_4_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
     stage_5_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
     stage_6_batch_size = models.PositiveSmallIntegerField(default=1, validators=BATCH_SIZE)
-    within_stage_delay = models.PositiveIntegerField(default=3, validators=DELAY)
-    between_stage_delay = models.PositiveIntegerField(default=5, validators=DELAY)
+    # 0, not the reference system's 3 s and 5 s: there the delays were the key's only protection;
+    # here every call is paced to the provider's limit (ai.pacing), and a delay only slows a run.
+    within_stage_delay = models.PositiveIntegerField(default=0, validators=DELAY)
+    between_stage_delay = models.PositiveIntegerField(default=0, validators=DELAY)
     images_per_content = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
@@ -130,6 +132,8 @@ class AutomationRun(TimeStampedModel):
     current_stage = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(auto_now_add=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Why the run paused when no one asked: `rate_limited` (the provider kept calls waiting too long).
+    pause_reason = models.CharField(max_length=40, blank=True, default="")
     resumed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ RUN_FIELDS = [
     "current_stage",
     "started_at",
     "paused_at",
+    "pause_reason",
     "resumed_at",
     "cancelled_at",
     "completed_at",

@@ -3,6 +3,7 @@
     make bench                                  # all of them
     .venv/bin/python bench/run.py scale         # only those of bench/scale.py (P2, P3, P4)
     .venv/bin/python bench/run.py throughput    # P1 and P5 (bench/throughput.py), with real workers
+    .venv/bin/python bench/run.py ratelimits [--quick]  # pacing to a rate-limited provider
 
 They need PostgreSQL and Redis, like the tests, and use a fresh database, `igny8_bench` unless
 BENCH_DATABASE_URL names another (it is dropped and created again at each start).
@@ -23,7 +24,7 @@ os.environ["DATABASE_URL"] = os.environ.get(
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 # Each module has a main() that sets up its own data and prints its lines.
-MODULES = ("engine_basics", "scale", "throughput")
+MODULES = ("engine_basics", "scale", "throughput", "ratelimits")
 
 
 def fresh_database() -> None:

@@ -4,8 +4,9 @@
 
 Answers chat completions that ask for Structured Outputs with content built by `ai.offline` from
 the prompt's input block, and image generations with placeholder PNGs. Knobs simulate latency,
-429/500 errors, hangs and malformed JSON; tests change them at run time (`configure`, or
-POST /_control) and read what was served (`requests`, or GET /_requests).
+429/500 errors, hangs, malformed JSON and a provider's rate limit (`--limit-requests 40
+--limit-window 10`: OpenAI's x-ratelimit-* headers and Retry-After, each switchable); tests change
+them at run time (`configure`, or POST /_control) and read what was served (`requests`, or GET /_requests).
 """
 
 import argparse
@@ -14,7 +15,6 @@ import contextlib
 import functools
 import json
 import random
-import re
 import sys
 import threading
 import time
@@ -26,6 +26,8 @@ import numpy
 from ai import offline
 from ai.clustering import lexical
 from ai.specs import SPECS
+from devtools.answers import extract_input, schema_value
+from devtools.provider_limits import request_tokens, window_limit_from_knobs
 
 DEFAULT_KNOBS = {
     "latency_ms": 0,
@@ -41,35 +43,14 @@ DEFAULT_KNOBS = {
     "respond_next": [],
     "retry_after": 0,
     "fixed_image": False,  # one image per size for every prompt: benchmarks keep the drawing out
+    # A provider's rate limit (devtools.provider_limits): 0 is none; headers and Retry-After switchable.
+    "limit_requests": 0,
+    "limit_tokens": 0,
+    "limit_window": 10.0,
+    "limit_headers": True,
+    "limit_retry_after": True,
 }
 MODELS = ["gpt-4o-mini", "gpt-4o", "dall-e-3", "text-embedding-3-small"]
-
-
-_JSON_BLOCK = re.compile(r"```json\s*(.*?)```", re.DOTALL)
-
-
-def extract_input(prompt: str) -> dict:
-    """The input data of a prompt: its last fenced ```json block (how the specs render their input)."""
-    blocks = _JSON_BLOCK.findall(prompt or "")
-    return json.loads(blocks[-1]) if blocks else {}
-
-
-def _schema_value(schema: dict):
-    """A value satisfying a (strict, simple) JSON schema, for functions the server knows nothing of."""
-    kind = schema.get("type")
-    if "enum" in schema:
-        return schema["enum"][0]
-    if kind == "object":
-        return {name: _schema_value(sub) for name, sub in schema.get("properties", {}).items()}
-    if kind == "array":
-        return [_schema_value(schema.get("items", {"type": "string"}))]
-    if kind == "integer":
-        return 1
-    if kind == "number":
-        return 1.0
-    if kind == "boolean":
-        return True
-    return "text"
 
 
 @functools.lru_cache(maxsize=8)
@@ -90,6 +71,7 @@ class FakeOpenAIServer:
         self._knobs = {**json.loads(json.dumps(DEFAULT_KNOBS)), **knobs}
         self._random = random.Random(self._knobs["seed"])
         self._requests: list[dict] = []
+        self._limit = window_limit_from_knobs(self._knobs)
         self._httpd = _QuietServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -112,6 +94,8 @@ class FakeOpenAIServer:
             raise ValueError(f"unknown knobs: {sorted(unknown)}")
         with self._lock:
             self._knobs.update(knobs)
+            if any(name.startswith("limit_") for name in knobs):
+                self._limit = window_limit_from_knobs(self._knobs)
             if "seed" in knobs:
                 self._random = random.Random(knobs["seed"])
 
@@ -120,6 +104,7 @@ class FakeOpenAIServer:
             self._knobs = json.loads(json.dumps(DEFAULT_KNOBS))
             self._random = random.Random(0)
             self._requests.clear()
+            self._limit = None
 
     def start(self) -> "FakeOpenAIServer":
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
@@ -170,6 +155,14 @@ class FakeOpenAIServer:
                 plan["answer"] = knobs["respond_next"].pop(0)
             return plan
 
+    def _admit(self, body: dict) -> tuple[bool, dict]:
+        """Whether the provider's rate limit lets the request through, and the headers it answers with."""
+        limit = self._limit
+        if limit is None:
+            return True, {}
+        admission = limit.admit(request_tokens(body, offline.estimate_tokens))
+        return admission.accepted, admission.headers
+
     def _record(self, entry: dict) -> None:
         with self._lock:
             self._requests.append(entry)
@@ -193,7 +186,7 @@ class FakeOpenAIServer:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
-                for name, value in (headers or {}).items():
+                for name, value in {**self.rate_headers, **(headers or {})}.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
@@ -207,6 +200,7 @@ class FakeOpenAIServer:
                     return {}
 
             def do_GET(self):
+                self.rate_headers = {}
                 if self.path.rstrip("/") == "/v1/models":
                     self._send(
                         200, {"object": "list", "data": [{"id": m, "object": "model"} for m in MODELS]}
@@ -217,6 +211,7 @@ class FakeOpenAIServer:
                     self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
             def do_POST(self):
+                self.rate_headers = {}  # one handler serves every request of a kept-alive connection
                 body = self._body()
                 path = self.path.rstrip("/")
                 if path == "/_control":
@@ -238,6 +233,9 @@ class FakeOpenAIServer:
 
             def _serve(self, path: str, body: dict, kind: str) -> None:
                 plan = server._decide(kind)
+                if plan["status"] == 200:
+                    accepted, self.rate_headers = server._admit(body)
+                    plan["status"], plan["limited"] = (200, False) if accepted else (429, True)
                 response_format = body.get("response_format")
                 schema = response_format.get("json_schema") or {} if isinstance(response_format, dict) else {}
                 entry = {
@@ -249,7 +247,7 @@ class FakeOpenAIServer:
                     "usage": None,
                     "time": time.time(),
                 }
-                if plan["latency"]:
+                if plan["latency"] and not plan.get("limited"):  # a refusal of the limit answers at once
                     time.sleep(plan["latency"])
                 if plan["hang"]:
                     entry["status"] = "hang"
@@ -258,7 +256,7 @@ class FakeOpenAIServer:
                     return self._send(500, {"error": {"message": "hung", "type": "server_error"}})
                 if plan["status"] != 200:
                     server._record(entry)
-                    return self._error(plan["status"])
+                    return self._error(plan["status"], limited=plan.get("limited", False))
                 if kind == "image":
                     server._record(entry)
                     return self._image(body)
@@ -268,13 +266,15 @@ class FakeOpenAIServer:
                 server._record(entry)
                 self._send(200, answer)
 
-            def _error(self, status: int) -> None:
+            def _error(self, status: int, *, limited: bool = False) -> None:
                 messages = {
                     429: ("Rate limit reached, retry shortly.", "rate_limit_exceeded"),
                     400: ("Your request was rejected by the content policy.", "content_policy_violation"),
                 }
                 message, code = messages.get(status, ("The server had an error.", "server_error"))
-                headers = {"retry-after": str(server._knobs["retry_after"])} if status == 429 else None
+                # A refusal of the rate limit says what its limit's knobs say (perhaps no Retry-After).
+                retry_after = {"retry-after": str(server._knobs["retry_after"])}
+                headers = retry_after if status == 429 and not limited else None
                 self._send(status, {"error": {"message": message, "type": code, "code": code}}, headers)
 
             def _image(self, body: dict) -> None:
@@ -325,7 +325,7 @@ class FakeOpenAIServer:
                     try:
                         data = SPECS[schema.get("name", "")].offline_answer(extract_input(prompt))
                     except (KeyError, TypeError, ValueError):
-                        data = _schema_value(schema.get("schema", {"type": "object"}))
+                        data = schema_value(schema.get("schema", {"type": "object"}))
                 content = json.dumps(data)
                 if plan["malformed"]:
                     content = content[: max(1, len(content) // 2)]  # cut short: not valid JSON
@@ -363,6 +363,11 @@ def main() -> None:
     parser.add_argument("--malformed-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fixed-image", action="store_true", help="one image per size, drawn once")
+    parser.add_argument("--limit-requests", type=int, default=0, help="requests per window (429 past it)")
+    parser.add_argument("--limit-tokens", type=int, default=0, help="tokens per window (429 past it)")
+    parser.add_argument("--limit-window", type=float, default=10.0, help="the limit's window, seconds")
+    parser.add_argument("--no-limit-headers", action="store_true", help="no x-ratelimit-* headers")
+    parser.add_argument("--no-retry-after", action="store_true", help="no Retry-After on refusals")
     args = parser.parse_args()
     server = FakeOpenAIServer(
         args.host,
@@ -373,6 +378,11 @@ def main() -> None:
         malformed_rate=args.malformed_rate,
         seed=args.seed,
         fixed_image=args.fixed_image,
+        limit_requests=args.limit_requests,
+        limit_tokens=args.limit_tokens,
+        limit_window=args.limit_window,
+        limit_headers=not args.no_limit_headers,
+        limit_retry_after=not args.no_retry_after,
     )
     print(f"fake-openai listening on {server.base_url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -294,10 +294,14 @@ AI_PROVIDER = os.environ.get("AI_PROVIDER", "openai" if OPENAI_API_KEY else "off
 OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 3)
 AI_CONCURRENCY = env_int("AI_CONCURRENCY", 4)
-# The provider's limits, shared through Redis by every worker and run using the same key (unset: none).
+# Calls are paced to the limits the provider's answers reveal (ai.pacing), shared through Redis by
+# every worker using the same key; these are explicit ceilings on that pace (unset: none).
 AI_RPM = env_int("AI_RPM", 0)
 AI_TPM = env_int("AI_TPM", 0)
 AI_RATE_WINDOW_SECONDS = env_int("AI_RATE_WINDOW_SECONDS", 60)
+# How long a call may wait for its turn under the rate limit (429s included) before its run pauses
+# with reason `rate_limited`; a 429 never counts as one of the call's OPENAI_MAX_RETRIES.
+AI_RATE_LIMIT_MAX_WAIT_SECONDS = env_float("AI_RATE_LIMIT_MAX_WAIT_SECONDS", 300.0)
 AI_MODELS = {
     "auto_cluster": os.environ.get("AI_MODEL_AUTO_CLUSTER", "gpt-4o-mini"),
     "generate_ideas": os.environ.get("AI_MODEL_GENERATE_IDEAS", "gpt-4o-mini"),

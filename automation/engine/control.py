@@ -1,5 +1,6 @@
 """What the executor checks between batches and inside each commit: who owns the run, and its status."""
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -12,9 +13,11 @@ from automation.engine.budget import RunBudget
 from automation.engine.heartbeat import Heartbeat
 from automation.errors import Fenced
 from automation.models import ACTIVE_STATUSES, AutomationRun, RunStatus
+from automation.services.control import run_pause
 from automation.services.runs import run_count_credits
 from automation.sql import run_control
 from automation.task_names import RESUME_TASK
+from igny8.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +100,12 @@ class RunControl:
         if status is not None:
             runs = runs.filter(status=status)
         return bool(runs.update(heartbeat_at=None, current_batch={}))
+
+    def pause(self, *, reason: str) -> None:
+        """Pause the run as a user would (the pause service), saying why; the next check stops it."""
+        # Cancelled, paused or gone meanwhile: the next check decides.
+        with contextlib.suppress(AutomationRun.DoesNotExist, ApplicationError):
+            run_pause(run=AutomationRun.objects.get(pk=self.run.pk), reason=reason)
 
     def yield_when_slice_is_used(self, before_yield: Callable[[], None]) -> None:
         """Between batches: after AUTOMATION_SLICE_SECONDS, queue the run again and leave the worker."""

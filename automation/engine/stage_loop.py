@@ -38,6 +38,7 @@ class StageState:
     last_error: str = ""
     capped: bool = False
     fenced: bool = False
+    rate_limited: bool = False  # a call waited past AI_RATE_LIMIT_MAX_WAIT_SECONDS: the run pauses
     out_of_credits: InsufficientCredits | None = None
 
 
@@ -98,6 +99,8 @@ class StageLoop:
         """Until the queue is empty or the stage must stop; returns True when the run's credit cap was hit."""
         try:
             while True:
+                if self.state.rate_limited:  # paused: stop once the batches in flight have settled
+                    self.control.check(before_stop=self.drain)
                 batch = self.next_batch()
                 if batch is None:
                     if not self.in_flight:
@@ -243,6 +246,15 @@ class StageLoop:
             if outcome.capped:
                 state.capped = True
                 result["partial_reason"] = "max_credits_per_run reached"
+            if outcome.rate_limited and not state.rate_limited:
+                state.rate_limited = True
+                waited = f"{settings.AI_RATE_LIMIT_MAX_WAIT_SECONDS:.0f}s"
+                self.log.warning(
+                    f"{outcome.rate_limited} item(s) waited past the provider's rate limit ({waited}); "
+                    "they stay pending and the run pauses.",
+                    stage=stage.number,
+                )
+                self.control.pause(reason="rate_limited")
             if outcome.errors:
                 state.last_error = outcome.errors[-1]["error"]
                 for item in outcome.errors:

@@ -19,17 +19,23 @@ logger = logging.getLogger(__name__)
 SITE_DELETED = "The site was deleted while the run was active."
 
 
-def run_pause(*, run: AutomationRun) -> AutomationRun:
-    """running → paused. The executor stops before its next batch and keeps what it did."""
+def run_pause(*, run: AutomationRun, reason: str = "") -> AutomationRun:
+    """running → paused. The executor stops before its next batch and keeps what it did.
+
+    `reason` says why when no one asked (`rate_limited`); resume clears it.
+    """
     now = timezone.now()
     if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.PAUSED, paused_at=now
+        status=RunStatus.PAUSED, paused_at=now, pause_reason=reason
     ):
         run.refresh_from_db()
         raise InvalidTransition(f"Only a running run can be paused; this one is {run.status}.")
     lock_release(site_id=run.site_id, run_id=run.run_id)
     run.refresh_from_db()
-    AutomationLogger(run).info("Run paused.", stage=run.current_stage, event="run_paused")
+    paused = f"Run paused ({reason})." if reason else "Run paused."
+    AutomationLogger(run).info(
+        paused, stage=run.current_stage, event="run_paused", **({"reason": reason} if reason else {})
+    )
     return run
 
 
@@ -43,7 +49,7 @@ def run_resume(*, run: AutomationRun) -> AutomationRun:
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")
     queue_check()
     if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.PAUSED).update(
-        status=RunStatus.RUNNING, resumed_at=timezone.now()
+        status=RunStatus.RUNNING, resumed_at=timezone.now(), pause_reason=""
     ):
         run.refresh_from_db()
         raise InvalidTransition(f"Only a paused run can be resumed; this one is {run.status}.")

@@ -1,34 +1,55 @@
-"""The provider rate limit is shared through Redis: separate workers together stay under it."""
+"""Calls take turns of one pace per provider key, shared through Redis, against a rate-limited server."""
 
 import threading
 import time
+import uuid
 
 import pytest
 from django.conf import settings
 
 from ai import specs
+from ai.errors import AIError, RateLimitWaitExceeded
 from ai.providers import OpenAIProvider
-from ai.ratelimit import ProviderRateLimit, provider_key
-from tests.waiting import wait_for
+from ai.ratelimit import ProviderRateLimit, duration_seconds, provider_key, retry_after_seconds
 
-CLUSTER_INPUT = {"keywords": ["solar panel cost", "solar panel size", "heat pump noise"]}
+# A function the server answers at once (clustering would load its sentence model on a cold server).
+PROMPTS_INPUT = {
+    "title": "Heat pumps",
+    "primary_keyword": "heat pump",
+    "summary": "How.",
+    "in_article_count": 1,
+}
 
 
-def worker_provider(server, *, rpm: int = 0, window: int = 60, retries: int = 0) -> OpenAIProvider:
-    """A provider as one worker process builds it: its own client, the shared Redis counters."""
-    key = provider_key(base_url=server.base_url, api_key="test-key")
-    limit = ProviderRateLimit(key=key, rpm=rpm, tpm=0, window_seconds=window, storage_uri=settings.REDIS_URL)
+def worker_provider(
+    server,
+    *,
+    api_key: str,
+    retries: int = 0,
+    max_wait: float = 60,
+    rpm: int = 0,
+    window: int = 60,
+    storage=None,
+) -> OpenAIProvider:
+    """A provider as one worker process builds it: its own client, the shared Redis pace."""
+    limit = ProviderRateLimit(
+        key=provider_key(base_url=server.base_url, api_key=api_key),
+        rpm=rpm,
+        window_seconds=window,
+        storage_uri=storage or settings.REDIS_URL,
+        max_wait=max_wait,
+    )
     return OpenAIProvider(
-        api_key="test-key", base_url=server.base_url, timeout=5, max_retries=retries, rate_limit=limit
+        api_key=api_key, base_url=server.base_url, timeout=5, max_retries=retries, rate_limit=limit
     )
 
 
 def call(provider: OpenAIProvider) -> None:
-    provider.complete_json(spec=specs.AUTO_CLUSTER, data=CLUSTER_INPUT, model="gpt-4o-mini")
+    provider.complete_json(spec=specs.GENERATE_IMAGE_PROMPTS, data=PROMPTS_INPUT, model="gpt-4o-mini")
 
 
-def arrivals(server) -> list[float]:
-    return sorted(entry["time"] for entry in server.requests if entry["path"] == "/v1/chat/completions")
+def statuses(server) -> list:
+    return [entry["status"] for entry in server.requests]
 
 
 @pytest.fixture
@@ -38,80 +59,78 @@ def server(openai_server):
     openai_server.reset()
 
 
-def test_two_workers_together_stay_under_the_requests_per_window(server):
-    rpm, window = 3, 2
-    workers = [worker_provider(server, rpm=rpm, window=window) for _ in range(2)]
-    threads = [threading.Thread(target=lambda p=p: [call(p) for _ in range(4)]) for p in workers]
+@pytest.fixture
+def api_key():
+    return f"key-{uuid.uuid4().hex[:8]}"  # a key of its own: nothing learned by another test
+
+
+def test_two_workers_sharing_a_key_pace_together_to_the_limit_its_headers_reveal(server, api_key):
+    server.configure(limit_requests=6, limit_window=2)
+    workers = [worker_provider(server, api_key=api_key) for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda p=p: [call(p) for _ in range(5)]) for p in workers for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
-    times = arrivals(server)
-    assert len(times) == 8
-    # Any window (less a little for the trip to the server) holds at most `rpm` requests.
-    busiest = max(sum(1 for t in times if start <= t < start + window - 0.1) for start in times)
-    assert busiest == rpm
-    assert times[-1] - times[0] >= 2 * window - 0.2  # 8 requests at 3 per window need 3 windows
+        thread.join(timeout=60)
+    assert statuses(server).count(200) == 20
+    # Each worker alone would pace to the whole limit, and together they would be refused.
+    assert statuses(server).count(429) == 0
 
 
-def test_a_429_slows_every_worker_of_the_key_for_its_retry_after(server):
-    server.configure(fail_next=[429], retry_after=1)
-    first, second = worker_provider(server, retries=1), worker_provider(server)
-    retried = threading.Thread(target=call, args=(first,))
-    retried.start()
-    wait_for(lambda: [e for e in server.requests if e["status"] == 429], timeout=5, what="the 429")
-    call(second)
-    retried.join(timeout=60)
-    refused_at = next(e["time"] for e in server.requests if e["status"] == 429)
-    later = wait_for(
-        lambda: [e["time"] for e in server.requests if e["status"] == 200][1:] and server.requests,
-        timeout=30,
-        what="both calls to succeed",
-    )
-    answered = [e["time"] for e in later if e["status"] == 200]
-    assert min(answered) - refused_at >= 0.9
+def test_a_429_is_not_one_of_the_calls_retries_the_call_waits_for_its_next_turn(server, api_key):
+    server.configure(fail_next=[429, 429, 429])
+    call(worker_provider(server, api_key=api_key, retries=0))
+    assert statuses(server) == [429, 429, 429, 200]
 
 
-def test_retry_after_is_read_in_seconds_milliseconds_or_as_a_date():
-    from ai.ratelimit import retry_after_seconds
+def test_other_errors_keep_the_sdks_retries(server, api_key):
+    server.configure(fail_next=[500])
+    with pytest.raises(AIError, match="500"):
+        call(worker_provider(server, api_key=api_key, retries=0))
+    server.configure(fail_next=[500])
+    call(worker_provider(server, api_key=api_key, retries=1))
+    assert statuses(server) == [500, 500, 200]
 
+
+@pytest.mark.parametrize("headers", [True, False], ids=["headers", "retry-after only"])
+def test_past_the_longest_wait_the_call_ends_rate_limited_not_failed(server, api_key, headers):
+    server.configure(limit_requests=1, limit_window=30, limit_headers=headers)
+    provider = worker_provider(server, api_key=api_key, max_wait=1)
+    call(provider)
+    started = time.monotonic()
+    with pytest.raises(RateLimitWaitExceeded):
+        call(provider)
+    assert time.monotonic() - started < 5  # it knew the next turn was too far: it did not sit out 30 s
+    assert statuses(server) == ([200] if headers else [200, 429])
+
+
+def test_with_redis_unreachable_this_worker_keeps_its_own_pace_and_calls_go_on(server, api_key):
+    # The shared pace is advice: a Redis restart mid-run must not fail the run's AI calls.
+    server.configure(limit_requests=3, limit_window=2)
+    provider = worker_provider(server, api_key=api_key, storage="redis://127.0.0.1:1/0")
+    for _ in range(5):
+        call(provider)
+    assert statuses(server).count(200) == 5 and statuses(server).count(429) == 0
+
+
+def test_an_explicit_ceiling_paces_calls_with_no_refusal_at_all(server, api_key):
+    server.configure(limit_requests=4, limit_window=2, limit_headers=False, limit_retry_after=False)
+    provider = worker_provider(server, api_key=api_key, rpm=4, window=2)
+    threads = [threading.Thread(target=lambda: [call(provider) for _ in range(3)]) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses(server) == [200] * 9
+
+
+def test_waits_are_read_as_openai_writes_them():
     assert retry_after_seconds({"retry-after": "2"}) == 2.0
     assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after_seconds({}) is None
-
-
-def test_the_shared_cooldown_costs_a_cache_read_per_quarter_second_not_per_request(server):
-    import redis
-    from django.core.cache import cache
-
-    limit = worker_provider(server).rate_limit
-    gets = redis.Redis.from_url(settings.REDIS_URL)
-
-    def reads() -> int:
-        return gets.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
-
-    before = reads()
-    for _ in range(50):
-        limit.wait_for_cooldown()
-    assert reads() - before <= 2  # one read (the count is the whole server's: allow another client one)
-    # Another worker's 429 reaches this one within the read interval.
-    cache.set(limit.cooldown_key, 1e12, timeout=5)
-    wait_for(lambda: limit.cooldown_until() == 1e12, timeout=2, what="the other worker's cooldown")
-    cache.delete(limit.cooldown_key)
-
-
-def test_with_redis_unreachable_a_429_still_slows_this_worker_and_calls_go_on(server, settings):
-    # The shared cooldown is advice: a Redis restart mid-run must not fail the run's AI calls.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
-        }
-    }
-    limit = worker_provider(server).rate_limit
-    assert limit.cooldown_until() == 0
-    limit.slow_down(30)
-    assert limit.cooldown_until() >= time.time() + 29
-    call(worker_provider(server))  # another worker of this key: not slowed, and not failed
+    assert duration_seconds("6m0s") == 360 and duration_seconds("1.5s") == 1.5
+    assert duration_seconds("250ms") == 0.25 and duration_seconds("1h2m") == 3720
+    assert duration_seconds("2") == 2 and duration_seconds("soon") is None

@@ -1,0 +1,180 @@
+"""How fast one provider key may be called: what its answers taught, and the turns handed out.
+
+Pure state, no I/O (`ai.ratelimit` keeps it in Redis for every worker): a schedule of turns, one
+after another (the generic cell rate algorithm), each turn as long as the larger of the call's two
+pressures: one request's share of the request limit, and its expected tokens' share of the token
+limit. Turns are handed out first come, first served to every caller of the key, so a site gets
+as many as it has calls waiting (at most `AI_CONCURRENCY`, one run per site): a big site cannot
+take the key from a small one, which waits its turn among the big one's calls, never behind them.
+
+What the limits are:
+- OpenAI's `x-ratelimit-*` headers, on every answer: the limit, and as the window the longest
+  time-to-reset seen (the reset of a request just counted is the whole window).
+- Without headers, from refusals: a slow start raises the rate 1.5 times a second until a 429;
+  then, if all requests since the start are still counted (the burst that filled an empty window),
+  the rate is what was accepted over the time until `Retry-After`; afterwards every 429 cuts the
+  rate (multiplicative decrease) and each accepted call while calls wait for turns raises it
+  (additive increase): quickly back to just under the rate of the last refusal, slowly past it.
+- `AI_RPM` / `AI_TPM` over `AI_RATE_WINDOW_SECONDS`: explicit ceilings on all of that.
+
+A refusal restarts the schedule after the provider's `Retry-After`, at the new rate, and bumps an
+epoch: turns handed out before it are taken again, so the callers who waited are spread over the
+window instead of all calling when the wait ends.
+"""
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+MARGIN = 0.97  # of a limit: room for the jitter between the turn and the provider's clock
+INITIAL_RATE = 2.0  # requests per second before anything is known: the first answer says more
+MINIMUM_RATE = 0.05
+# After a 429 without Retry-After: the window's debt is unknown, and one turn's wait would meet it
+# again at once, each refusal cutting the rate once more.
+UNTOLD_WAIT_SECONDS = 1.0
+DECREASE = 0.85  # the rate after a refusal, of the rate that was refused
+QUICK_STEP, SLOW_STEP = 0.10, 0.02  # additive increase each second: below, then past the last refusal
+BINDING_SECONDS = 0.01  # a call that waited longer than this for its turn shows the rate binds
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """The explicit limits (`AI_RPM`, `AI_TPM`, `AI_RATE_WINDOW_SECONDS`); 0: none."""
+
+    requests: int = 0
+    tokens: int = 0
+    window: float = 60.0
+
+    @property
+    def request_rate(self) -> float:
+        return self.requests / self.window * MARGIN if self.requests else math.inf
+
+    @property
+    def token_rate(self) -> float:
+        return self.tokens / self.window * MARGIN if self.tokens else math.inf
+
+
+@dataclass(frozen=True)
+class Turn:
+    at: float  # when the call may go (time.time())
+    epoch: int
+    length: float  # how much of the schedule it took
+    tokens: int  # the tokens it was given a turn for
+    waited: bool  # it queued behind other turns: the rate binds
+
+
+@dataclass
+class PaceState:
+    request_limit: float = 0.0  # what the headers said (0: nothing yet)
+    request_window: float = 0.0
+    token_limit: float = 0.0
+    token_window: float = 0.0
+    rate: float = 0.0  # requests per second learned from refusals (0: not started)
+    refused_rate: float = 0.0  # the rate in force at the last refusal
+    probe_base: float = 0.0  # the rate set at the last refusal: the additive step is a share of it
+    slow_start: bool = True
+    started_at: float = 0.0
+    accepted: int = 0  # since the slow start began
+    next_slot: float = 0.0
+    last_turn: float = 0.0  # when the latest turn given goes
+    epoch: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "PaceState":
+        names = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in (data or {}).items() if key in names})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def told(self) -> bool:
+        """The provider sends its limits: they, not refusals, set the pace."""
+        return bool(self.request_limit and self.request_window)
+
+    def request_rate(self, ceilings: Ceilings) -> float:
+        """Requests per second the schedule allows."""
+        if self.told:
+            learned = self.request_limit / self.request_window * MARGIN
+        else:
+            learned = self.rate or min(INITIAL_RATE, ceilings.request_rate)
+        return min(learned, ceilings.request_rate)
+
+    def token_rate(self, ceilings: Ceilings) -> float:
+        told = math.inf
+        if self.token_limit and self.token_window:
+            told = self.token_limit / self.token_window * MARGIN
+        return min(told, ceilings.token_rate)
+
+    def turn_length(self, tokens: int, ceilings: Ceilings) -> float:
+        """The larger pressure: a request's share of the request rate, or its tokens' of the token rate."""
+        return max(1 / self.request_rate(ceilings), tokens / self.token_rate(ceilings))
+
+    def reserve(self, *, now: float, tokens: int, ceilings: Ceilings, max_wait: float) -> Turn | None:
+        """The next turn, or None when it is more than `max_wait` away (nothing is reserved then)."""
+        at = max(now, self.next_slot)
+        if at - now > max_wait:
+            return None
+        if not self.told and not self.rate:
+            self.rate = min(INITIAL_RATE, ceilings.request_rate)
+            self.started_at = now
+        length = self.turn_length(tokens, ceilings)
+        self.next_slot, self.last_turn = at + length, at
+        return Turn(at=at, epoch=self.epoch, length=length, tokens=tokens, waited=at - now > BINDING_SECONDS)
+
+    def learn_headers(self, headers: dict) -> None:
+        """What the provider's x-ratelimit-* headers say of its limits."""
+        for kind in ("requests", "tokens"):
+            limit, reset = headers.get(f"limit_{kind}"), headers.get(f"reset_{kind}")
+            if not limit:
+                continue
+            if kind == "requests":
+                self.request_limit, self.slow_start = float(limit), False
+                self.request_window = max(self.request_window, reset or 0.0)
+            else:
+                self.token_limit = float(limit)
+                self.token_window = max(self.token_window, reset or 0.0)
+        if self.told:  # turns given before the headers were read must not crowd the next one
+            rate = self.request_limit / self.request_window * MARGIN
+            self.next_slot = max(self.next_slot, self.last_turn + 1 / rate)
+
+    def accepted_call(self, turn: Turn, ceilings: Ceilings) -> None:
+        """A call answered (not refused): with no headers, the rate grows while it binds."""
+        if self.told:
+            return
+        self.accepted += 1
+        if not turn.waited or turn.epoch != self.epoch:
+            return
+        rate = self.rate or INITIAL_RATE
+        if self.slow_start:
+            rate += 0.5  # half a request a second more per answer: 1.5 times the rate each second
+        else:
+            step = QUICK_STEP if rate < MARGIN * self.refused_rate else SLOW_STEP
+            rate += step * self.probe_base / rate  # over a second of answers: `step` × the base
+        self.rate = min(rate, ceilings.request_rate)
+
+    def refused(self, *, now: float, turn: Turn, retry_after: float | None, ceilings: Ceilings) -> None:
+        """A 429: restart the schedule after the provider's wait; without headers, slow down."""
+        if turn.epoch != self.epoch:
+            return  # a turn given before the last refusal: that refusal has been answered already
+        self.epoch += 1
+        if not self.told:
+            refused_rate = self.rate or INITIAL_RATE
+            if self.slow_start and self.accepted < 2:
+                rate = DECREASE * refused_rate  # refused before anything was accepted: nothing measured
+            elif self.slow_start and retry_after:
+                # The burst since the start filled an empty window; its oldest leaves after retry_after.
+                rate = self.accepted / max(now - self.started_at + retry_after, 1e-3)
+            elif self.slow_start:
+                rate = 0.5 * self.accepted / max(now - self.started_at, 1e-3)
+            else:
+                rate = DECREASE * refused_rate
+            self.rate = min(max(MINIMUM_RATE, rate), ceilings.request_rate)
+            self.refused_rate, self.probe_base, self.slow_start = refused_rate, self.rate, False
+        wait = retry_after if retry_after else max(UNTOLD_WAIT_SECONDS, 1 / self.request_rate(ceilings))
+        self.next_slot = now + wait
+
+    def used_tokens(self, turn: Turn, tokens: int, ceilings: Ceilings) -> None:
+        """The tokens an answer used, against those its turn was for: the schedule moves by the difference."""
+        if tokens == turn.tokens or turn.epoch != self.epoch:
+            return
+        self.next_slot += self.turn_length(tokens, ceilings) - self.turn_length(turn.tokens, ceilings)

@@ -20,6 +20,7 @@ COPY . .
 # the image (collectstatic connects to nothing).
 RUN DATABASE_URL=postgres://build@localhost/build \
     SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    SECRETS_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     STATIC_ROOT=/app/static \
     python manage.py collectstatic --noinput -v0
 

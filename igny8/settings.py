@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from igny8.encryption import DEVELOPMENT_KEY, encryption_keys_problem
+from igny8.encryption import GENERATE_HINT as KEYS_HINT
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +47,11 @@ if EMBEDDED:
     SECRET_KEY = SECRET_KEY or EMBEDDED_DEMO_KEY
 elif problem := secret_key_problem(SECRET_KEY):
     raise ImproperlyConfigured(f"{problem} {GENERATE_HINT}")
+# Fernet keys for secrets at rest (igny8.encryption): the first encrypts, all decrypt (rotation).
+SECRETS_ENCRYPTION_KEYS = os.environ.get("SECRETS_ENCRYPTION_KEYS", "")
+SECRETS_ENCRYPTION_KEYS = SECRETS_ENCRYPTION_KEYS or (DEVELOPMENT_KEY if EMBEDDED else "")
+if problem := encryption_keys_problem(SECRETS_ENCRYPTION_KEYS, production=not EMBEDDED):
+    raise ImproperlyConfigured(f"{problem} {KEYS_HINT}")
 
 DEBUG = env_bool("DEBUG", EMBEDDED)
 
@@ -305,6 +312,12 @@ AUTOMATION_PROGRESS_SECONDS = env_float("AUTOMATION_PROGRESS_SECONDS", 0.5)
 # A run waiting in the queue is re-enqueued only after this long (Redis returns a message a dead worker
 # had reserved after its one-hour visibility timeout).
 AUTOMATION_QUEUE_STALE_SECONDS = env_float("AUTOMATION_QUEUE_STALE_SECONDS", 3600.0)
+
+# Requests to user-given URLs (igny8.outbound): private addresses only when allowed (tests, demos).
+ALLOW_PRIVATE_URLS = env_bool("ALLOW_PRIVATE_URLS", False)
+OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
+OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
+OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-hs256")
 os.environ.setdefault("CACHE_KEY_PREFIX", "igny8-test")
+# A key of the tests' own (production mode refuses the published development key).
+os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "dGVzdHMtb25seS1rZXktbmV2ZXItcHJvZHVjdGlvbiE=")
+# The tests' WordPress, webhook receivers and fault proxies listen on loopback.
+os.environ.setdefault("ALLOW_PRIVATE_URLS", "1")
 _scratch = os.environ.setdefault("IGNY8_TEST_DIR", tempfile.mkdtemp(prefix="igny8-test-"))
 os.environ.setdefault("AUTOMATION_LOG_DIR", os.path.join(_scratch, "logs"))
 os.environ.setdefault("MEDIA_ROOT", os.path.join(_scratch, "media"))

@@ -5,6 +5,8 @@ import logging
 import math
 import secrets
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
@@ -109,19 +111,50 @@ def active_run(*, site: Site) -> AutomationRun | None:
     return AutomationRun.objects.filter(site=site, status__in=ACTIVE_STATUSES).first()
 
 
-def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run covers when it is not the whole pipeline: a retry's items, or a re-run from a stage."""
+
+    from_stage: int = 1
+    item_filter: dict = field(default_factory=dict)  # {"<stage>": [ids]}: a retry's rows
+    retry_of: str = ""
+    # The estimate of what the run covers ({estimated_credits, stages}); None: the whole pipeline's.
+    projection: dict | None = None
+    on_create: Callable[[], None] | None = None  # called inside the transaction that creates the run
+
+
+def credits_check(*, site: Site, estimate: int) -> int:
+    """The balance, when it covers `estimate` plus the buffer; raises InsufficientCredits otherwise."""
+    required = credits_required(estimate)
+    available = credits_balance(account_id=site.account_id)
+    if available < required:
+        raise InsufficientCredits(
+            required=required,
+            available=available,
+            message=(
+                f"Insufficient credits: this run is estimated at {estimate} credits and needs {required} "
+                f"(estimate + 20% buffer); the account has {available}."
+            ),
+        )
+    return available
+
+
+def start_automation(
+    *, site: Site, trigger_type: str = TriggerType.MANUAL, plan: RunPlan | None = None
+) -> AutomationRun:
     """Start a run for `site`: take the site lock, check credits, create the run, enqueue it.
 
+    `plan` narrows the run (a retry, a re-run from a stage); its `on_create` commits with the run.
     Raises RunActive (lock held or a run running/paused), InsufficientCredits (balance below
     1.2 × the estimate; the message gives both), ServiceUnavailable (broker down: no run is
     created, or one that could not be enqueued is marked failed). Every refusal releases the lock.
     """
     if not site.is_active:
         raise ValidationFailed("This site is inactive; activate it to run automation.", code="site_inactive")
+    plan = plan or RunPlan()
     queue_check()
     config = config_get_or_create(site=site)
-    now = timezone.now()
-    run_id = new_run_id(trigger_type, now)
+    run_id = new_run_id(trigger_type, timezone.now())
     try:
         if not lock_take(site_id=site.pk, run_id=run_id):
             raise RunActive("An automation run is already starting or running for this site.")
@@ -131,19 +164,9 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
     try:
         if active_run(site=site) is not None:
             raise RunActive()
-        projection = estimate_run(site=site, config=config)
+        projection = plan.projection or estimate_run(site=site, config=config)
         estimate = projection["estimated_credits"]
-        required = credits_required(estimate)
-        available = credits_balance(account_id=site.account_id)
-        if available < required:
-            raise InsufficientCredits(
-                required=required,
-                available=available,
-                message=(
-                    f"Insufficient credits: this run is estimated at {estimate} credits and needs {required} "
-                    f"(estimate + 20% buffer); the account has {available}."
-                ),
-            )
+        available = credits_check(site=site, estimate=estimate)
         try:
             with transaction.atomic():
                 run = AutomationRun.objects.create(
@@ -151,12 +174,17 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
                     account_id=site.account_id,
                     site=site,
                     trigger_type=trigger_type,
+                    current_stage=plan.from_stage,
+                    item_filter=plan.item_filter,
+                    retry_of=plan.retry_of,
                     # The estimate's counts: a large queue is counted once per start, not twice.
                     initial_snapshot=initial_snapshot(
                         site=site,
                         pending={stage["number"]: stage["pending"] for stage in projection["stages"]},
                     ),
                 )
+                if plan.on_create:
+                    plan.on_create()
         except IntegrityError:
             raise RunActive() from None
     except BaseException:
@@ -168,6 +196,13 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
         estimated_credits=estimate,
         snapshot=run.initial_snapshot,
     )
+    run_enqueue(run=run)
+    run.refresh_from_db()
+    return run
+
+
+def run_enqueue(*, run: AutomationRun) -> None:
+    """Queue a created run; if the broker refuses, the run is marked failed and ServiceUnavailable raised."""
     try:
         enqueue(RUN_TASK, run_pk=run.pk)
     except QUEUE_ERRORS as error:
@@ -178,8 +213,6 @@ def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> A
             error="Could not enqueue the run: the task queue is unavailable.",
         )
         raise ServiceUnavailable("The task queue is unavailable; the run was marked failed.") from None
-    run.refresh_from_db()
-    return run
 
 
 # Control ------------------------------------------------------------------------------------------
@@ -514,8 +547,10 @@ class AutomationService:
     """
 
     @staticmethod
-    def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
-        return start_automation(site=site, trigger_type=trigger_type)
+    def start_automation(
+        *, site: Site, trigger_type: str = TriggerType.MANUAL, plan: RunPlan | None = None
+    ) -> AutomationRun:
+        return start_automation(site=site, trigger_type=trigger_type, plan=plan)
 
     @staticmethod
     def pause_automation(*, run: AutomationRun) -> AutomationRun:

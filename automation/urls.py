@@ -1,8 +1,14 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from automation.operator_views import FailuresView, RetryView
 from automation.views import AutomationViewSet
 
 router = SimpleRouter()
 router.register("", AutomationViewSet, basename="automation")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("failures/", FailuresView.as_view(), name="automation-failures"),
+    path("retry/", RetryView.as_view(), name="automation-retry"),
+    *router.urls,
+]

@@ -11,8 +11,10 @@ from automation.dispatch import RESUME_TASK, enqueue
 from automation.engine.budget import RunBudget
 from automation.engine.control import RunControl, RunGone, Stop, Yielded
 from automation.engine.heartbeat import Heartbeat
+from automation.engine.pending import run_pending
 from automation.engine.stage_loop import StageFailed, StageLoop
 from automation.errors import Fenced
+from automation.failures import failures_resolve
 from automation.locks import lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import AutomationConfig, AutomationRun, RunStatus
@@ -50,6 +52,7 @@ class RunExecutor:
             config = config_get_or_create(site=self.site)
             self.control.budget = RunBudget(spent=self.run.total_credits_used, cap=config.max_credits_per_run)
             self.run_stages(config)
+            failures_resolve(site=self.site)  # items this run processed are no longer failed
             run_finish(run=self.run, status=RunStatus.COMPLETED, token=self.token)
             return "completed"
         except Yielded:
@@ -101,7 +104,7 @@ class RunExecutor:
         result = dict(previous) if previous else stage.empty_result()
         result.pop("partial", None)
         seconds_before, started = result.get("seconds", 0.0), time.monotonic()
-        pending = stage.pending(self.site).count()
+        pending = run_pending(stage, self.run).count()
         processed_before = result[stage.processed_key]
 
         def elapsed() -> None:
@@ -109,6 +112,8 @@ class RunExecutor:
             result["time_elapsed"] = format_elapsed(result["seconds"])
 
         skip_reason = self.skip_reason(stage, pending=pending, processed_before=processed_before)
+        if self.run.item_filter and str(stage.number) not in self.run.item_filter:
+            skip_reason = "not part of this retry"
         if skip_reason:
             result.update(skipped=True, reason=skip_reason)
             elapsed()

@@ -40,6 +40,7 @@ from automation.models import (
     StageRowCount,
     TriggerType,
 )
+from automation.notifications import run_ended_events, run_paused_event
 from automation.stages import STAGES
 from billing.errors import InsufficientCredits
 from billing.selectors import credits_balance
@@ -225,14 +226,17 @@ def run_get_for_site_ids(*, run_id: str, site_ids) -> AutomationRun:
     return run
 
 
-def run_pause(*, run: AutomationRun) -> AutomationRun:
-    """running → paused. The executor stops before its next batch and keeps what it did."""
-    now = timezone.now()
-    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.PAUSED, paused_at=now
-    ):
+def run_pause(*, run: AutomationRun, reason: str = "user") -> AutomationRun:
+    """running → paused, with `run.paused` (and why) in the same transaction. The executor stops
+    before its next batch and keeps what it did. Raises InvalidTransition unless running."""
+    with transaction.atomic():
+        if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.PAUSED, paused_at=timezone.now(), pause_reason=reason
+        ):
+            run.refresh_from_db()
+            raise InvalidTransition(f"Only a running run can be paused; this one is {run.status}.")
         run.refresh_from_db()
-        raise InvalidTransition(f"Only a running run can be paused; this one is {run.status}.")
+        run_paused_event(run=run, reason=reason)
     lock_release(site_id=run.site_id, run_id=run.run_id)
     run.refresh_from_db()
     AutomationLogger(run).info("Run paused.", stage=run.current_stage, event="run_paused")
@@ -372,16 +376,27 @@ def run_count_credits(*, run_pk: int, token: int, credits: int, cap: int | None 
 
 
 def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int | None = None) -> bool:
-    """End an active run as completed or failed, release the lock; False if it had already ended."""
+    """End an active run as completed or failed, release the lock; False if it had already ended.
+
+    The status change and the events it emits (`run.completed`/`run.failed`, `item.failed`, ...)
+    commit together.
+    """
     runs = AutomationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES)
     if token is not None:
         runs = runs.filter(fencing_token=token)
-    ended = runs.update(
-        status=status, error_message=error, completed_at=timezone.now(), heartbeat_at=None, current_batch={}
-    )
+    with transaction.atomic():
+        ended = runs.update(
+            status=status,
+            error_message=error,
+            completed_at=timezone.now(),
+            heartbeat_at=None,
+            current_batch={},
+        )
+        if ended:
+            run.refresh_from_db()
+            run_ended_events(run=run)
     lock_release(site_id=run.site_id, run_id=run.run_id)
     if ended:
-        run.refresh_from_db()
         log = AutomationLogger(run)
         if status == RunStatus.FAILED:
             log.error(f"Run failed: {error}", stage=run.current_stage, event="error")

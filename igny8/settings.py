@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "rest_framework_simplejwt.token_blacklist",
     "tenancy",
+    "events",
     "billing",
     "planner",
     "writer",
@@ -270,6 +271,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    # Sends the events outbox: a dispatch is also queued after each event's commit; this sweeps.
+    "dispatch-events": {
+        "task": "events.dispatch_events_task",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "watch-idle-sites": {
+        "task": "automation.watch_idle_sites",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    "prune-old-logs": {
+        "task": "automation.prune_old_logs",
+        "schedule": crontab(minute=30, hour=3),
+        "options": {"expires": 60 * 60},
+    },
     # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
     "compact-stage-row-counts": {
         "task": "automation.compact_row_counts",
@@ -318,6 +335,29 @@ ALLOW_PRIVATE_URLS = env_bool("ALLOW_PRIVATE_URLS", False)
 OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
 OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+
+# Events (docs/OPERATIONS.md): webhook retries with exponential backoff, then the delivery gives up.
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 12)
+EVENTS_RETRY_BASE_SECONDS = env_float("EVENTS_RETRY_BASE_SECONDS", 30.0)
+EVENTS_RETRY_MAX_SECONDS = env_float("EVENTS_RETRY_MAX_SECONDS", 6 * 3600.0)
+EVENTS_DELIVERY_TIMEOUT = env_float("EVENTS_DELIVERY_TIMEOUT", 10.0)
+# A sender's hold on a delivery; a sender that died lets it go after this, and it is sent again.
+EVENTS_DELIVERY_LOCK_SECONDS = env_float("EVENTS_DELIVERY_LOCK_SECONDS", 120.0)
+EVENTS_EMAIL_DEDUPE_MINUTES = env_int("EVENTS_EMAIL_DEDUPE_MINUTES", 60)
+# site.idle: a running run with no log line for this long.
+SITE_IDLE_MINUTES = env_int("SITE_IDLE_MINUTES", 30)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "igny8@localhost")
+# Retention: completed runs' logs and AI task logs older than this are pruned (failed runs' later).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
+RETENTION_FAILED_DAYS = env_int("RETENTION_FAILED_DAYS", 180)
 
 LOGGING = {
     "version": 1,

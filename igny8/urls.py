@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/writer/", include("writer.urls")),
     path("api/v1/ai/", include("ai.urls")),
     path("api/v1/automation/", include("automation.urls")),
+    path("api/v1/events/", include("events.urls")),
     path("", include("dashboard.urls")),
 ]
 urlpatterns += [path("", include("operations.urls"))]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["tenancy", "billing", "planner", "writer", "ai", "automation", "operations", "dashboard"]
+LAYERS = ["tenancy", "events", "billing", "planner", "writer", "ai", "automation", "operations", "dashboard"]
 PACKAGES = [*LAYERS, "igny8", "devtools"]
 
 

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from automation.budgets import budget_status
 from automation.dispatch import QUEUE_ERRORS, RESUME_TASK, RUN_TASK, enqueue, queue_check
 from automation.errors import RunActive
 from automation.estimate import estimate_run
@@ -105,6 +106,7 @@ def run_estimate(*, site: Site) -> dict:
         "required_with_buffer": required,
         "sufficient": balance >= required,
         "stages": estimate["stages"],
+        "monthly_budget": budget_status(config=config_get_or_create(site=site)),
     }
 
 

@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
 from automation import selectors, services
+from automation.budgets import budget_status
 from automation.errors import RunActive
 from automation.logger import log_line
 from automation.operator_serializers import RunNowParamsSerializer
@@ -150,6 +151,7 @@ class AutomationViewSet(viewsets.ViewSet):
         else:
             run = AutomationService.start_automation(site=site)
         data = {"run_id": run.run_id, "status": run.status, "message": "Automation run started"}
+        data["monthly_budget"] = budget_status(config=AutomationService.get_config(site=site))
         return success(data, message="Automation run started", status_code=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: CurrentRunSerializer})

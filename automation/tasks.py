@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun
 from django.db import DatabaseError, close_old_connections, connection
 
-from automation import services, watchdog
+from automation import idle, retention, services, watchdog
 from automation.engine.claim import execute_run
 from automation.engine.sizing import connection_shortfall
 from automation.services import AutomationService
@@ -75,3 +75,13 @@ def compact_row_counts() -> int:
 @shared_task(name="automation.recover_stale_runs")
 def recover_stale_runs() -> list[str]:
     return watchdog.recover_stale_runs()
+
+
+@shared_task(name="automation.watch_idle_sites")
+def watch_idle_sites() -> int:
+    return idle.watch_idle_sites()
+
+
+@shared_task(name="automation.prune_old_logs")
+def prune_old_logs() -> dict:
+    return retention.prune_old_logs()

@@ -4,15 +4,23 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.views import APIView
 
+from automation.bulk import sites_bulk_action
 from automation.errors import NothingToRetry, RunActive
 from automation.failures import failures_for_account
 from automation.models import AutomationRun, ItemFailure
 from automation.operator_serializers import (
+    RETRY_REQUEST,
+    BulkResultsSerializer,
+    BulkSerializer,
     FailureParamsSerializer,
     ItemFailureSerializer,
+    OverviewParamsSerializer,
+    OverviewRowSerializer,
+    OverviewSerializer,
     RetryResultSerializer,
     RetrySerializer,
 )
+from automation.overview import sites_overview
 from automation.retries import RetryFilter, retry_failed
 from billing.errors import InsufficientCredits
 from igny8.api import success
@@ -68,7 +76,7 @@ class RetryView(APIView):
     """Retry failed items as new runs, one per site, each taking the lock and credit check of any run."""
 
     @extend_schema(
-        request=RetrySerializer,
+        request=RETRY_REQUEST,
         responses={201: RetryResultSerializer},
         extensions=errors(NothingToRetry, RunActive, InsufficientCredits, ServiceUnavailable),
     )
@@ -92,3 +100,40 @@ class RetryView(APIView):
         )
         message = f"{len(result['runs'])} retry run(s) started"
         return success(result, message=message, status_code=status.HTTP_201_CREATED)
+
+
+class OverviewView(APIView):
+    """Every site of the account, one row each: last run, next run, failures, review queue, budget."""
+
+    @extend_schema(parameters=[OverviewParamsSerializer], responses={200: OverviewSerializer})
+    def get(self, request):
+        serializer = OverviewParamsSerializer(data=request.query_params.dict())
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        rows = sites_overview(
+            account=request.user.account,
+            sites=sites_for_user(user=request.user).filter(account=request.user.account),
+            ordering=params["ordering"],
+            attention_only=params["needs_attention"],
+            status=params.get("status"),
+            search=params.get("search"),
+        )
+        return success({"count": len(rows), "sites": OverviewRowSerializer(rows, many=True).data})
+
+
+class BulkView(APIView):
+    """Run now, pause, resume or retry failed items on selected sites; each site answers for itself."""
+
+    @extend_schema(request=BulkSerializer, responses={200: BulkResultsSerializer})
+    def post(self, request):
+        serializer = BulkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        results = sites_bulk_action(
+            account=request.user.account,
+            sites=sites_for_user(user=request.user),
+            site_ids=body["site_ids"],
+            action=body["action"],
+        )
+        done = sum(result["ok"] for result in results)
+        return success({"results": results}, message=f"{body['action']}: {done} of {len(results)} site(s)")

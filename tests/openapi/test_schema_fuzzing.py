@@ -47,6 +47,9 @@ STATE_CODES = {
     "duplicate_cluster",
     "conflict",
     "site_inactive",
+    "nothing_to_retry",
+    "url_not_allowed",  # a webhook URL that resolves to a refused address (or not at all)
+    "url_unreachable",
 }
 STATE_FIELDS = {
     "auth_register": {"email", "password"},

@@ -6,8 +6,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    def __init__(self, *, status: int = 200, delay: float = 0.0):
-        self.status, self.delay = status, delay
+    def __init__(self, *, status: int = 200, port: int = 0):
+        self.status = status
+        self.arrived = 0  # requests read, recorded or not yet (a held one is not recorded)
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         self.release = threading.Event()
@@ -20,6 +21,8 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.arrived += 1
                 receiver.release.wait(timeout=30)  # a test holds requests here to kill a sender mid-flight
                 with receiver.lock:
                     receiver.requests.append(
@@ -36,9 +39,13 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     @property
     def url(self) -> str:

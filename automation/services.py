@@ -158,12 +158,7 @@ def start_automation(
     queue_check()
     config = config_get_or_create(site=site)
     run_id = new_run_id(trigger_type, timezone.now())
-    try:
-        if not lock_take(site_id=site.pk, run_id=run_id):
-            raise RunActive("An automation run is already starting or running for this site.")
-    except RedisError as error:
-        logger.warning("lock store unavailable: %s", error)
-        raise ServiceUnavailable("The lock store is unavailable.") from None
+    lock_take_for_start(site_id=site.pk, run_id=run_id)
     try:
         if active_run(site=site) is not None:
             raise RunActive()
@@ -202,6 +197,16 @@ def start_automation(
     run_enqueue(run=run)
     run.refresh_from_db()
     return run
+
+
+def lock_take_for_start(*, site_id: int, run_id: str) -> None:
+    """Take the site lock for a new run; raises RunActive when held, ServiceUnavailable without Redis."""
+    try:
+        if not lock_take(site_id=site_id, run_id=run_id):
+            raise RunActive("An automation run is already starting or running for this site.")
+    except RedisError as error:
+        logger.warning("lock store unavailable: %s", error)
+        raise ServiceUnavailable("The lock store is unavailable.") from None
 
 
 def run_enqueue(*, run: AutomationRun) -> None:

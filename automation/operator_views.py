@@ -41,7 +41,7 @@ class FailuresView(generics.ListAPIView):
 
     serializer_class = ItemFailureSerializer
 
-    @extend_schema(parameters=[FailureParamsSerializer])
+    @extend_schema(parameters=[FailureParamsSerializer], extensions=errors(NotFound))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -78,7 +78,7 @@ class RetryView(APIView):
     @extend_schema(
         request=RETRY_REQUEST,
         responses={201: RetryResultSerializer},
-        extensions=errors(NothingToRetry, RunActive, InsufficientCredits, ServiceUnavailable),
+        extensions=errors(NothingToRetry, RunActive, InsufficientCredits, ServiceUnavailable, NotFound),
     )
     def post(self, request):
         serializer = RetrySerializer(data=request.data)
@@ -124,7 +124,9 @@ class OverviewView(APIView):
 class BulkView(APIView):
     """Run now, pause, resume or retry failed items on selected sites; each site answers for itself."""
 
-    @extend_schema(request=BulkSerializer, responses={200: BulkResultsSerializer})
+    @extend_schema(
+        request=BulkSerializer, responses={200: BulkResultsSerializer}, extensions=errors(NotFound)
+    )
     def post(self, request):
         serializer = BulkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

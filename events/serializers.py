@@ -47,3 +47,12 @@ class DeliverySerializer(serializers.ModelSerializer):
             "attempt_log",
         ]
         read_only_fields = fields
+
+
+class EmailSubscriptionSerializer(serializers.Serializer):
+    """The caller's own email notifications: on or off, and for which types (empty: every type)."""
+
+    enabled = serializers.BooleanField()
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE), allow_empty=True, max_length=len(SUBSCRIBABLE)
+    )

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from events.models import Delivery, DeliveryStatus, Event, WebhookEndpoint
+from events.models import Delivery, DeliveryStatus, EmailSubscription, Event, WebhookEndpoint
 from events.types import EVENT_TYPES, SUBSCRIBABLE
 from igny8.encryption import encrypt_secret
 from igny8.errors import NotFound, ValidationFailed
@@ -73,7 +73,13 @@ def check_events(events: list[str]) -> None:
 
 
 def webhook_create(
-    *, account: Account, url: str, secret: str, events: list[str], description: str = ""
+    *,
+    account: Account,
+    url: str,
+    secret: str,
+    events: list[str],
+    description: str = "",
+    is_active: bool = True,
 ) -> WebhookEndpoint:
     """A new endpoint; its secret is stored encrypted. Raises ValidationFailed for a refused URL or type."""
     check_url(url)
@@ -84,6 +90,7 @@ def webhook_create(
         secret_encrypted=encrypt_secret(secret),
         events=events,
         description=description,
+        is_active=is_active,
     )
 
 
@@ -127,3 +134,18 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     transaction.on_commit(_dispatch_soon)
     delivery.refresh_from_db()
     return delivery
+
+
+def email_subscription_set(*, user, events: list[str], enabled: bool) -> dict:
+    """The user's own email subscription: the types chosen (empty: all), or none when not enabled.
+
+    Raises ValidationFailed for an unknown type.
+    """
+    check_events(events)
+    if not enabled:
+        EmailSubscription.objects.filter(user=user).delete()
+        return {"enabled": False, "events": []}
+    EmailSubscription.objects.update_or_create(
+        user=user, defaults={"account_id": user.account_id, "events": events}
+    )
+    return {"enabled": True, "events": events}

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from events import views
@@ -6,4 +7,7 @@ router = SimpleRouter()
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
 router.register("deliveries", views.DeliveryViewSet, basename="delivery")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("email_subscription/", views.EmailSubscriptionView.as_view(), name="email-subscription"),
+    *router.urls,
+]

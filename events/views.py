@@ -1,10 +1,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.views import APIView
 
 from events import selectors, services
 from events.models import Delivery, WebhookEndpoint
-from events.serializers import DeliverySerializer, WebhookSerializer
+from events.serializers import DeliverySerializer, EmailSubscriptionSerializer, WebhookSerializer
 from igny8.api import success
 from igny8.errors import ApplicationError
 from igny8.schema import errors
@@ -83,3 +84,22 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def redeliver(self, request, pk=None):
         delivery = services.delivery_redeliver(delivery=self.get_object())
         return success(DeliverySerializer(delivery).data, message="Delivery queued again")
+
+
+class EmailSubscriptionView(APIView):
+    """The caller's own email notifications for the account's events (any role may choose its own)."""
+
+    write_role = Role.VIEWER
+
+    @extend_schema(responses={200: EmailSubscriptionSerializer})
+    def get(self, request):
+        return success(selectors.email_subscription_of(user=request.user))
+
+    @extend_schema(request=EmailSubscriptionSerializer, responses={200: EmailSubscriptionSerializer})
+    def put(self, request):
+        serializer = EmailSubscriptionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if request.user.account_id is None:
+            raise ApplicationError("Staff users without an account receive no account emails.")
+        data = services.email_subscription_set(user=request.user, **serializer.validated_data)
+        return success(data, message="Email notifications saved")

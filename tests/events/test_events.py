@@ -123,7 +123,7 @@ def test_emails_go_to_subscribers_once_per_window_for_a_flapping_site(tenant, ma
 def test_webhooks_api_keeps_secrets_write_only_and_other_accounts_out(
     owner_client, viewer_client, other_client, receiver, settings
 ):
-    body = {"url": receiver.url, "secret": SECRET, "events": ["run.failed"]}
+    body = {"url": receiver.url, "secret": SECRET, "events": ["run.failed"], "is_active": True}
     assert_error_envelope(viewer_client.post("/api/v1/events/webhooks/", body, format="json"), 403)
     created = owner_client.post("/api/v1/events/webhooks/", body, format="json")
     assert created.status_code == 201, created.content
@@ -158,3 +158,17 @@ def test_webhooks_api_keeps_secrets_write_only_and_other_accounts_out(
     assert owner_client.patch(url, {"is_active": False}, format="json").json()["data"]["is_active"] is False
     assert owner_client.delete(url).status_code == 204
     assert_error_envelope(other_client.delete(url), 404)
+
+
+def test_each_user_chooses_their_own_emails(tenant, viewer_client, other_client, mailoutbox):
+    url = "/api/v1/events/email_subscription/"
+    assert viewer_client.get(url).json()["data"] == {"enabled": False, "events": []}
+    saved = viewer_client.put(url, {"enabled": True, "events": ["run.failed"]}, format="json")
+    assert saved.status_code == 200 and saved.json()["data"]["events"] == ["run.failed"]
+    assert other_client.get(url).json()["data"]["enabled"] is False  # another user, another account
+    assert_error_envelope(viewer_client.put(url, {"enabled": True, "events": ["nope"]}, format="json"), 400)
+    event_emit(account_id=tenant.account.pk, site_id=tenant.site.pk, type="run.failed", data={})
+    dispatch_events()
+    assert len(mailoutbox) == 1
+    viewer_client.put(url, {"enabled": False, "events": []}, format="json")
+    assert not EmailSubscription.objects.exists()

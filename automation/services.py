@@ -399,10 +399,12 @@ def run_finish(*, run: AutomationRun, status: str, error: str = "", token: int |
             heartbeat_at=None,
             current_batch={},
         )
+        # Released before the commit makes the end visible (and queues its events' dispatch):
+        # whoever sees the run ended finds the lock free.
+        lock_release(site_id=run.site_id, run_id=run.run_id)
         if ended:
             run.refresh_from_db()
             run_ended_events(run=run)
-    lock_release(site_id=run.site_id, run_id=run.run_id)
     if ended:
         log = AutomationLogger(run)
         if status == RunStatus.FAILED:

@@ -8,3 +8,8 @@ class RunActive(ApplicationError):
 
 class Fenced(Exception):
     """This executor no longer owns the run (another claimed it, or it was cancelled)."""
+
+
+class NothingToRetry(ApplicationError):
+    code = "nothing_to_retry"
+    default_message = "No failed items match; nothing to retry."

@@ -63,6 +63,8 @@ class AutomationConfig(TimeStampedModel):
     max_content_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
     max_images_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
     max_credits_per_run = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
+    # Credits the site may spend in a calendar month (TIME_ZONE), counted from the ledger; None: no budget.
+    monthly_credit_budget = models.PositiveIntegerField(null=True, blank=True, validators=CAP)
     last_run_at = models.DateTimeField(null=True, blank=True)
     next_run_at = models.DateTimeField(null=True, blank=True)
     # Publishing (read by the publishing app, which sits above automation): when approved articles
@@ -132,7 +134,8 @@ class AutomationRun(TimeStampedModel):
     current_stage = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(auto_now_add=True)
     paused_at = models.DateTimeField(null=True, blank=True)
-    # Why the run paused when no one asked: `rate_limited` (the provider kept calls waiting too long).
+    # Why a paused run paused: `user` (the pause action), `budget` (the site's monthly budget) or
+    # `rate_limited` (the provider kept calls waiting too long).
     pause_reason = models.CharField(max_length=40, blank=True, default="")
     resumed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -152,6 +155,9 @@ class AutomationRun(TimeStampedModel):
     fencing_token = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     current_batch = models.JSONField(default=dict, blank=True)
+    # A retry restricts the stages it names to these rows ({"<stage>": [ids]}); the others are skipped.
+    item_filter = models.JSONField(default=dict, blank=True)
+    retry_of = models.CharField(max_length=80, blank=True, default="")
 
     objects = AutomationRunQuerySet.as_manager()
 
@@ -231,3 +237,40 @@ class StageRowCount(models.Model):
 
     def __str__(self):
         return f"site {self.site_id} stage {self.stage} {self.status}: {self.n:+d}"
+
+
+class ItemFailure(models.Model):
+    """An item a run's stage could not process, with why; open until the item leaves its failed state.
+
+    Recorded when the stage loop counts the failed call (the AITaskLog keeps the call itself);
+    resolved when a later run, retry or not, has processed the item (`automation.failures`).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    run_id = models.CharField(max_length=80)
+    stage = models.PositiveSmallIntegerField()
+    function = models.CharField(max_length=40, blank=True, default="")
+    item_id = models.BigIntegerField()
+    code = models.CharField(max_length=40)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run_id", "stage", "item_id"], name="item_failure_once_per_run")
+        ]
+        indexes = [
+            models.Index(fields=["site", "stage", "item_id"], name="item_failure_site_item_idx"),
+            models.Index(
+                fields=["account", "site"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="item_failure_open_idx",
+            ),
+            models.Index(fields=["run_id"], name="item_failure_run_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id} stage {self.stage} item {self.item_id}: {self.code}"

@@ -128,6 +128,7 @@ class AutomationConfigSerializer(serializers.ModelSerializer):
             "monthly_limit",
             "auto_approve",
             "time_zone",
+            "monthly_credit_budget",
             "last_run_at",
             "next_run_at",
             "created_at",
@@ -197,18 +198,29 @@ class StageEstimateSerializer(serializers.Serializer):
     credits = serializers.IntegerField()
 
 
+class MonthlyBudgetSerializer(serializers.Serializer):
+    """This month's spending of the site against its `monthly_credit_budget` (null: no budget)."""
+
+    month = serializers.CharField()
+    budget = serializers.IntegerField(allow_null=True)
+    spent = serializers.IntegerField()
+    left = serializers.IntegerField(allow_null=True)
+
+
 class EstimateSerializer(serializers.Serializer):
     estimated_credits = serializers.IntegerField()
     current_balance = serializers.IntegerField()
     required_with_buffer = serializers.IntegerField()
     sufficient = serializers.BooleanField()
     stages = StageEstimateSerializer(many=True)
+    monthly_budget = MonthlyBudgetSerializer()
 
 
 class RunStartedSerializer(serializers.Serializer):
     run_id = serializers.CharField()
     status = serializers.CharField()
     message = serializers.CharField()
+    monthly_budget = MonthlyBudgetSerializer()
 
 
 class CurrentRunSerializer(serializers.Serializer):

@@ -15,3 +15,5 @@ RECOVER_STALE_RUNS_TASK = "automation.recover_stale_runs"
 
 # The tasks that carry a whole run: they go to the `automation` queue.
 RUN_TASKS = (RUN_TASK, RESUME_TASK, CONTINUE_TASK)
+WATCH_IDLE_SITES_TASK = "automation.watch_idle_sites"
+PRUNE_OLD_LOGS_TASK = "automation.prune_old_logs"

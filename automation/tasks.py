@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun
 from django.db import DatabaseError, close_old_connections, connection
 
-from automation import row_counts, watchdog
+from automation import idle, retention, row_counts, watchdog
 from automation.engine.claim import execute_run
 from automation.engine.sizing import connection_shortfall
 from automation.services import AutomationService
@@ -14,9 +14,11 @@ from automation.task_names import (
     CHECK_SCHEDULED_TASK,
     COMPACT_ROW_COUNTS_TASK,
     CONTINUE_TASK,
+    PRUNE_OLD_LOGS_TASK,
     RECOVER_STALE_RUNS_TASK,
     RESUME_TASK,
     RUN_TASK,
+    WATCH_IDLE_SITES_TASK,
 )
 from igny8 import sql
 from igny8.capabilities import capabilities
@@ -83,3 +85,13 @@ def compact_row_counts() -> int:
 @shared_task(name=RECOVER_STALE_RUNS_TASK)
 def recover_stale_runs() -> list[str]:
     return watchdog.recover_stale_runs()
+
+
+@shared_task(name=WATCH_IDLE_SITES_TASK)
+def watch_idle_sites() -> int:
+    return idle.watch_idle_sites()
+
+
+@shared_task(name=PRUNE_OLD_LOGS_TASK)
+def prune_old_logs() -> dict:
+    return retention.prune_old_logs()

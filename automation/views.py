@@ -3,8 +3,11 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
 from automation import run_ids, selectors
+from automation.budgets import budget_status
 from automation.errors import RunActive
 from automation.logger import log_line
+from automation.operator_serializers import RunNowParamsSerializer
+from automation.retries import run_from_stage
 from automation.serializers import (
     AutomationConfigSerializer,
     AutomationRunSerializer,
@@ -127,7 +130,7 @@ class AutomationViewSet(viewsets.ViewSet):
         return success(selectors.pipeline_overview(site=self.site()))
 
     @extend_schema(
-        parameters=[SITE_ID_PARAMETER],
+        parameters=[SITE_ID_PARAMETER, RunNowParamsSerializer],
         request=None,
         responses={201: RunStartedSerializer},
         extensions=errors(RunActive, InsufficientCredits, ServiceUnavailable, "site_inactive"),
@@ -146,8 +149,13 @@ class AutomationViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def run_now(self, request):
-        run = AutomationService.start_automation(site=self.site())
+        site, from_stage = self.site(), self.params(RunNowParamsSerializer)["from_stage"]
+        if from_stage > 1:
+            run = run_from_stage(site=site, from_stage=from_stage)
+        else:
+            run = AutomationService.start_automation(site=site)
         data = {"run_id": run.run_id, "status": run.status, "message": "Automation run started"}
+        data["monthly_budget"] = budget_status(config=AutomationService.get_config(site=site))
         return success(data, message="Automation run started", status_code=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: CurrentRunSerializer})

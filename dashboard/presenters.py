@@ -1,6 +1,7 @@
 """Plain data for the dashboard's templates: durations, stage results, sanitised article HTML."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import nh3
 from django.urls import reverse
@@ -10,6 +11,7 @@ from automation.models import AutomationRun
 from automation.stages import STAGES
 
 NAV = [
+    ("sites", "All sites", "dashboard-sites"),
     ("pipeline", "Pipeline", "dashboard"),
     ("runs", "Runs", "dashboard-runs"),
     ("keywords", "Keywords", "dashboard-keywords"),
@@ -119,3 +121,39 @@ def sanitized_article_html(html: str) -> str:
     return nh3.clean(
         html or "", tags=ARTICLE_TAGS, attributes=ARTICLE_ATTRIBUTES, url_schemes={"http", "https"}
     )
+
+
+SITE_COLUMNS = [
+    ("name", "Site"),
+    ("last_run_at", "Last run"),
+    ("next_run_at", "Next run"),
+    ("failed_items", "Failed items"),
+    ("review_queue", "Review queue"),
+    ("credits_this_month", "Credits this month / budget"),
+]
+BULK_LABELS = [
+    ("run_now", "Run now"),
+    ("pause", "Pause"),
+    ("resume", "Resume"),
+    ("retry_failed", "Retry failed"),
+]
+
+
+def site_columns(*, ordering: str, search: str, needs_attention: bool) -> list[dict]:
+    """The table's headers, each a link that sorts by it (again: the other way)."""
+    columns = []
+    for key, label in SITE_COLUMNS:
+        sorted_now = ordering.lstrip("-") == key
+        descending = ordering.startswith("-")
+        query = {"ordering": f"-{key}" if sorted_now and not descending else key, "search": search}
+        if needs_attention:
+            query["needs_attention"] = "true"
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "query": urlencode({name: value for name, value in query.items() if value}),
+                "sorted": ("descending" if descending else "ascending") if sorted_now else "",
+            }
+        )
+    return columns

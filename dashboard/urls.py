@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", DashboardLoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.pipeline, name="dashboard"),
+    path("dashboard/sites/", views.sites, name="dashboard-sites"),
     path("dashboard/runs/", views.runs, name="dashboard-runs"),
     path("dashboard/runs/<str:run_id>/", views.run_detail, name="dashboard-run"),
     path("dashboard/keywords/", views.keywords, name="dashboard-keywords"),

@@ -16,7 +16,16 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from automation import selectors as automation_selectors
-from dashboard.presenters import config_fields, nav_links, run_row, sanitized_article_html, stage_results
+from automation.overview import ORDERINGS, sites_overview
+from dashboard.presenters import (
+    BULK_LABELS,
+    config_fields,
+    nav_links,
+    run_row,
+    sanitized_article_html,
+    site_columns,
+    stage_results,
+)
 from igny8.errors import NotFound
 from publishing.selectors import destination_for_site
 from tenancy.models import Account, Role
@@ -78,6 +87,29 @@ def dashboard_page(name: str):
         return view
 
     return decorate
+
+
+@dashboard_page("sites")
+def sites(request, context):
+    """Every site of the account on one page; filters and sorting are query parameters."""
+    ordering = request.GET.get("ordering", "name")
+    if ordering.lstrip("-") not in ORDERINGS:
+        ordering = "name"
+    search = request.GET.get("search", "")[:100]
+    attention = request.GET.get("needs_attention") == "true"
+    context.update(
+        rows=sites_overview(
+            account=context["account"],
+            sites=sites_for_user(user=request.user).filter(account=context["account"]),
+            ordering=ordering,
+            attention_only=attention,
+            search=search or None,
+        ),
+        columns=site_columns(ordering=ordering, search=search, needs_attention=attention),
+        filters={"ordering": ordering, "search": search, "needs_attention": attention},
+        bulk_actions=BULK_LABELS,
+    )
+    return "dashboard/sites.html"
 
 
 # Live data on these pages is read and changed by their script through the API.

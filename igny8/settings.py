@@ -9,34 +9,17 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from automation import task_names
+from automation.task_names import RUN_TASKS
+from igny8.beat import beat_schedule
 from igny8.encryption import DEVELOPMENT_KEY, encryption_keys_problem
 from igny8.encryption import GENERATE_HINT as KEYS_HINT
+from igny8.env import env_bool, env_float, env_int
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
-from publishing import task_names as publishing_task_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
 
 
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var"))
@@ -83,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "rest_framework_simplejwt.token_blacklist",
     "tenancy",
+    "events",
     "billing",
     "planner",
     "writer",
@@ -260,32 +244,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Declared, so a worker started without -Q consumes every queue the project routes to.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("automation"))
-CELERY_TASK_ROUTES = {name: {"queue": "automation"} for name in task_names.RUN_TASKS}
-# /ready/ and /metrics report the last pass of every task scheduled here (operations.signals).
-CELERY_BEAT_SCHEDULE = {
-    "check-scheduled-automations": {
-        "task": task_names.CHECK_SCHEDULED_TASK,
-        "schedule": crontab(minute=5),
-        "options": {"expires": 50 * 60},
-    },
-    "recover-stale-automation-runs": {
-        "task": task_names.RECOVER_STALE_RUNS_TASK,
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 50},
-    },
-    # Publishing runs apart from the pipeline: a run never waits on a CMS.
-    "publish-due-content": {
-        "task": publishing_task_names.PUBLISH_DUE_TASK,
-        "schedule": crontab(minute="*/2"),
-        "options": {"expires": 100},
-    },
-    # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
-    "compact-stage-row-counts": {
-        "task": task_names.COMPACT_ROW_COUNTS_TASK,
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 50},
-    },
-}
+CELERY_TASK_ROUTES = {name: {"queue": "automation"} for name in RUN_TASKS}
+CELERY_BEAT_SCHEDULE = beat_schedule()
 
 # AI
 OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
@@ -338,6 +298,29 @@ PUBLISHING_RETRY_BASE_SECONDS = env_float("PUBLISHING_RETRY_BASE_SECONDS", 60.0)
 PUBLISHING_RETRY_MAX_SECONDS = env_float("PUBLISHING_RETRY_MAX_SECONDS", 3600.0)
 PUBLISHING_MAX_ATTEMPTS = env_int("PUBLISHING_MAX_ATTEMPTS", 10)
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+
+# Events (docs/OPERATIONS.md): webhook retries with exponential backoff, then the delivery gives up.
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 12)
+EVENTS_RETRY_BASE_SECONDS = env_float("EVENTS_RETRY_BASE_SECONDS", 30.0)
+EVENTS_RETRY_MAX_SECONDS = env_float("EVENTS_RETRY_MAX_SECONDS", 6 * 3600.0)
+EVENTS_DELIVERY_TIMEOUT = env_float("EVENTS_DELIVERY_TIMEOUT", 10.0)
+# A sender's hold on a delivery; a sender that died lets it go after this, and it is sent again.
+EVENTS_DELIVERY_LOCK_SECONDS = env_float("EVENTS_DELIVERY_LOCK_SECONDS", 120.0)
+EVENTS_EMAIL_DEDUPE_MINUTES = env_int("EVENTS_EMAIL_DEDUPE_MINUTES", 60)
+# site.idle: a running run with no log line for this long.
+SITE_IDLE_MINUTES = env_int("SITE_IDLE_MINUTES", 30)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "igny8@localhost")
+# Retention: completed runs' logs and AI task logs older than this are pruned (failed runs' later).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
+RETENTION_FAILED_DAYS = env_int("RETENTION_FAILED_DAYS", 180)
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/ai/", include("ai.urls")),
     path("api/v1/automation/", include("automation.urls")),
     path("api/v1/publishing/", include(publishing_urls.urlpatterns)),
+    path("api/v1/events/", include("events.urls")),
     path("", include("dashboard.urls")),
 ]
 urlpatterns += [path("", include("operations.urls"))]

@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     "tenancy",
+    "events",
     "billing",
     "planner",
     "writer",
@@ -145,7 +146,7 @@ def test_the_models_stage_count_is_the_number_of_stages():
     assert [stage.number for stage in STAGES] == list(range(1, STAGE_COUNT + 1))
 
 
-@pytest.mark.parametrize("app", ["automation", "publishing"])
+@pytest.mark.parametrize("app", ["automation", "events", "publishing"])
 def test_the_task_names_the_settings_import_are_plain_python(app):
     # The settings import them before Django has loaded any app.
     tree = ast.parse((ROOT / app / "task_names.py").read_text())

@@ -163,6 +163,13 @@ def images_mark_failed(*, image_ids: Iterable[int], error: str) -> int:
     )
 
 
+def images_reset_failed(*, site: Site, image_ids: Iterable[int]) -> int:
+    """Failed images back to pending, to be generated again (a retry); returns how many."""
+    return Image.objects.filter(site=site, pk__in=list(image_ids), status=ImageStatus.FAILED).update(
+        status=ImageStatus.PENDING, error=""
+    )
+
+
 def contents_move_to_review(*, site: Site, content_ids: Iterable[int]) -> int:
     """Drafts whose images are all done enter the review gate; returns how many moved."""
     return (

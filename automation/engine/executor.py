@@ -7,16 +7,20 @@ import time
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
 
+from automation.budgets import budget_events, budget_pause_reason, run_cap
 from automation.dispatch import enqueue
 from automation.engine.budget import RunBudget
 from automation.engine.control import RunControl, RunGone, Stop, Yielded
 from automation.engine.heartbeat import Heartbeat
+from automation.engine.pending import run_pending
 from automation.engine.stage_loop import StageFailed, StageLoop
 from automation.errors import Fenced
+from automation.failures import failures_resolve
 from automation.locks import lock_release
 from automation.logger import AutomationLogger, run_log_dir
 from automation.models import AutomationConfig, AutomationRun, RunStatus
 from automation.services.config import config_get_or_create
+from automation.services.control import run_pause
 from automation.services.runs import run_finish
 from automation.sql import run_control
 from automation.stages import STAGES, Stage
@@ -25,6 +29,7 @@ from billing.errors import InsufficientCredits
 from billing.selectors import credits_used_by_run
 from igny8.capabilities import capabilities
 from igny8.concurrency import CallPipeline
+from igny8.errors import InvalidTransition
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +50,16 @@ class RunExecutor:
         self.log = AutomationLogger(run)
         self.in_process = capabilities().tasks_in_process  # no other executor exists to take the run
         self.control = RunControl(run, token, heartbeat=heartbeat, budget=None, yields=not self.in_process)
+        self.monthly_cap = False  # True when the site's monthly budget, not the run's cap, binds
 
     def execute(self) -> str:
         try:
             self.control.check()
             config = config_get_or_create(site=self.site)
-            self.control.budget = RunBudget(spent=self.run.total_credits_used, cap=config.max_credits_per_run)
+            cap, self.monthly_cap = run_cap(config=config, run_spent=self.run.total_credits_used)
+            self.control.budget = RunBudget(spent=self.run.total_credits_used, cap=cap)
             self.run_stages(config)
+            failures_resolve(site=self.site)  # items this run processed are no longer failed
             run_finish(run=self.run, status=RunStatus.COMPLETED, token=self.token)
             return "completed"
         except Yielded:
@@ -96,6 +104,9 @@ class RunExecutor:
             if position and config.between_stage_delay:
                 self.control.wait(config.between_stage_delay)
             credit_cap_hit = self.run_stage(stage, config)
+            budget_events(config=config, exhausted=credit_cap_hit and self.monthly_cap)
+            if credit_cap_hit and self.monthly_cap:
+                self.pause_for_budget(stage)
 
     def run_stage(self, stage: Stage, config: AutomationConfig) -> bool:
         """Run one stage to the end of its queue; returns True when the run's credit cap was reached."""
@@ -103,7 +114,7 @@ class RunExecutor:
         result = dict(previous) if previous else stage.empty_result()
         result.pop("partial", None)
         seconds_before, started = result.get("seconds", 0.0), time.monotonic()
-        pending = stage.pending(self.site).count()
+        pending = run_pending(stage, self.run).count()
         processed_before = result[stage.processed_key]
 
         def elapsed() -> None:
@@ -111,6 +122,8 @@ class RunExecutor:
             result["time_elapsed"] = format_elapsed(result["seconds"])
 
         skip_reason = self.skip_reason(stage, pending=pending, processed_before=processed_before)
+        if self.run.item_filter and str(stage.number) not in self.run.item_filter:
+            skip_reason = "not part of this retry"
         if skip_reason:
             result.update(skipped=True, reason=skip_reason)
             elapsed()
@@ -150,6 +163,16 @@ class RunExecutor:
         summary = {key: value for key, value in result.items() if key != "seconds"}
         self.log.info(f"{stage.name}: done.", stage=stage.number, event="stage_complete", result=summary)
         return credit_cap_hit
+
+    def pause_for_budget(self, stage: Stage) -> None:
+        """The month's budget is spent: pause (reason `budget`) keeping what was done, then stop."""
+        self.log.info(budget_pause_reason(), stage=stage.number, event="run_paused")
+        result = dict(self.run.stage_result(stage.number) or stage.empty_result())
+        result.update(partial=True, partial_reason="monthly_credit_budget reached")
+        self.save_result(stage, result)
+        with contextlib.suppress(InvalidTransition):  # paused or cancelled meanwhile: that stands
+            run_pause(run=self.run, reason="budget")
+        raise Stop()
 
     @staticmethod
     def skip_reason(stage: Stage, *, pending: int, processed_before: int) -> str | None:

@@ -2,8 +2,25 @@
 
 import collections
 
+from django.db.models import QuerySet
+
+from automation.models import AutomationRun
 from automation.stages import Stage
 from tenancy.models import Site
+
+
+def retry_ids(run: AutomationRun, stage: Stage) -> list[int] | None:
+    """The rows a retry run is restricted to in `stage` (None: the run is not restricted)."""
+    if not run.item_filter:
+        return None
+    return list(run.item_filter.get(str(stage.number), []))
+
+
+def run_pending(stage: Stage, run: AutomationRun) -> QuerySet:
+    """The stage's pending query, narrowed to the run's item filter: a retry never widens it."""
+    rows = stage.pending(run.site)
+    only = retry_ids(run, stage)
+    return rows if only is None else rows.filter(pk__in=only)
 
 
 class PendingQueue:
@@ -13,8 +30,11 @@ class PendingQueue:
     failed): the next run, or the next pass after a resume, tries it again.
     """
 
-    def __init__(self, stage: Stage, site: Site, *, run_id: str, prefetch: int):
+    def __init__(
+        self, stage: Stage, site: Site, *, run_id: str, prefetch: int, only: list[int] | None = None
+    ):
         self.stage, self.site, self.run_id, self.prefetch = stage, site, run_id, prefetch
+        self.only = only  # a retry run's rows of this stage
         self.rows: collections.deque = collections.deque()
         self.last_pk = 0
         self.exhausted = False
@@ -30,6 +50,8 @@ class PendingQueue:
         if self.exhausted:
             return
         page = self.stage.pending(self.site).filter(pk__gt=self.last_pk)
+        if self.only is not None:
+            page = page.filter(pk__in=self.only)
         rows = list(page if everything else page[: self.prefetch])
         if rows:
             self.last_pk = rows[-1].pk

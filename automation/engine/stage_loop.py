@@ -10,9 +10,10 @@ from django.conf import settings
 from ai.calls import FunctionResult
 from ai.pricing import Pricing
 from automation.engine.control import RunControl
-from automation.engine.pending import PendingQueue
+from automation.engine.pending import PendingQueue, retry_ids
 from automation.engine.sizing import batches_in_flight
 from automation.errors import Fenced
+from automation.failures import failures_record
 from automation.logger import AutomationLogger
 from automation.models import AutomationConfig
 from automation.stages import Batch, Stage
@@ -90,7 +91,9 @@ class StageLoop:
         prefetch = (
             ARRANGED_PAGE if stage.arrange else max(PREFETCH, (self.size or 0) * self.in_flight_limit * 2)
         )
-        self.queue = PendingQueue(stage, self.site, run_id=self.run_id, prefetch=prefetch)
+        self.queue = PendingQueue(
+            stage, self.site, run_id=self.run_id, prefetch=prefetch, only=retry_ids(control.run, stage)
+        )
         self.in_flight: dict[Future, list] = {}  # each batch's outcome (its commits done) -> its rows
         self.calling: set[Future] = set()  # done once all of a batch's calls have answered
         self.progress = Every(settings.AUTOMATION_PROGRESS_SECONDS)
@@ -261,6 +264,7 @@ class StageLoop:
                     self.log.error(
                         f"Item {item['ids']} failed: {item['error']}", stage=stage.number, ids=item["ids"]
                     )
+                    failures_record(run=self.control.run, stage=stage, ids=item["ids"], error=item["error"])
         batch_failed = outcome is None or (outcome.processed == 0 and outcome.failed > 0)
         state.succeeded = state.succeeded or not batch_failed
         state.failed_in_a_row = state.failed_in_a_row + 1 if batch_failed else 0

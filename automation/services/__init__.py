@@ -20,8 +20,10 @@ class AutomationService:
     """
 
     @staticmethod
-    def start_automation(*, site: Site, trigger_type: str = TriggerType.MANUAL) -> AutomationRun:
-        return runs.start_automation(site=site, trigger_type=trigger_type)
+    def start_automation(
+        *, site: Site, trigger_type: str = TriggerType.MANUAL, plan: "runs.RunPlan | None" = None
+    ) -> AutomationRun:
+        return runs.start_automation(site=site, trigger_type=trigger_type, plan=plan)
 
     @staticmethod
     def pause_automation(*, run: AutomationRun) -> AutomationRun:

@@ -11,6 +11,7 @@ from automation.errors import RunActive
 from automation.locks import lock_release, lock_take
 from automation.logger import AutomationLogger, site_log_dir
 from automation.models import ACTIVE_STATUSES, AutomationRun, RunStatus
+from automation.notifications import run_paused_event
 from automation.task_names import RESUME_TASK
 from igny8.errors import InvalidTransition, ServiceUnavailable
 from tenancy.models import Site
@@ -19,23 +20,22 @@ logger = logging.getLogger(__name__)
 SITE_DELETED = "The site was deleted while the run was active."
 
 
-def run_pause(*, run: AutomationRun, reason: str = "") -> AutomationRun:
-    """running → paused. The executor stops before its next batch and keeps what it did.
-
-    `reason` says why when no one asked (`rate_limited`); resume clears it.
-    """
-    now = timezone.now()
-    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.PAUSED, paused_at=now, pause_reason=reason
-    ):
+def run_pause(*, run: AutomationRun, reason: str = "user") -> AutomationRun:
+    """running → paused, with `run.paused` (and why: `user`, `budget`, `rate_limited`) in the same
+    transaction. The executor stops before its next batch and keeps what it did; resume clears the
+    reason. Raises InvalidTransition unless running."""
+    with transaction.atomic():
+        if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.PAUSED, paused_at=timezone.now(), pause_reason=reason
+        ):
+            run.refresh_from_db()
+            raise InvalidTransition(f"Only a running run can be paused; this one is {run.status}.")
         run.refresh_from_db()
-        raise InvalidTransition(f"Only a running run can be paused; this one is {run.status}.")
+        run_paused_event(run=run, reason=reason)
     lock_release(site_id=run.site_id, run_id=run.run_id)
     run.refresh_from_db()
-    paused = f"Run paused ({reason})." if reason else "Run paused."
-    AutomationLogger(run).info(
-        paused, stage=run.current_stage, event="run_paused", **({"reason": reason} if reason else {})
-    )
+    paused = "Run paused." if reason == "user" else f"Run paused ({reason})."
+    AutomationLogger(run).info(paused, stage=run.current_stage, event="run_paused", reason=reason)
     return run
 
 

@@ -13,6 +13,7 @@ from writer.models import Content, Image
 
 PAGES = [
     "/dashboard/",
+    "/dashboard/sites/",
     "/dashboard/runs/",
     "/dashboard/keywords/",
     "/dashboard/review/",

@@ -48,6 +48,9 @@ STATE_CODES = {
     "conflict",
     "site_inactive",
     "no_destination",
+    "nothing_to_retry",
+    "url_not_allowed",  # a webhook URL that resolves to a refused address (or not at all)
+    "url_unreachable",
 }
 STATE_FIELDS = {
     "auth_register": {"email", "password"},

@@ -33,8 +33,7 @@ if EMBEDDED:
 elif problem := secret_key_problem(SECRET_KEY):
     raise ImproperlyConfigured(f"{problem} {GENERATE_HINT}")
 # Fernet keys for secrets at rest (igny8.encryption): the first encrypts, all decrypt (rotation).
-SECRETS_ENCRYPTION_KEYS = os.environ.get("SECRETS_ENCRYPTION_KEYS", "")
-SECRETS_ENCRYPTION_KEYS = SECRETS_ENCRYPTION_KEYS or (DEVELOPMENT_KEY if EMBEDDED else "")
+SECRETS_ENCRYPTION_KEYS = os.environ.get("SECRETS_ENCRYPTION_KEYS") or (DEVELOPMENT_KEY if EMBEDDED else "")
 if problem := encryption_keys_problem(SECRETS_ENCRYPTION_KEYS, production=not EMBEDDED):
     raise ImproperlyConfigured(f"{problem} {KEYS_HINT}")
 
@@ -291,8 +290,7 @@ ALLOW_PRIVATE_URLS = env_bool("ALLOW_PRIVATE_URLS", False)
 OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
 OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
-# Publishing: a claim's lease, retry back-off and attempts; the service's public address (images
-# in webhook bodies are absolute URLs under it).
+# Publishing: a claim's lease, retry back-off; PUBLIC_URL prefixes image URLs in webhook bodies.
 PUBLISHING_LEASE_SECONDS = env_float("PUBLISHING_LEASE_SECONDS", 600.0)
 PUBLISHING_RETRY_BASE_SECONDS = env_float("PUBLISHING_RETRY_BASE_SECONDS", 60.0)
 PUBLISHING_RETRY_MAX_SECONDS = env_float("PUBLISHING_RETRY_MAX_SECONDS", 3600.0)
@@ -328,7 +326,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request URL at INFO; a webhook URL may carry a token in its query.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # --- Deployment: static files, proxy headers, media, health, metrics, JSON logs -----------------

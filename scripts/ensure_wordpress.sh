@@ -42,12 +42,12 @@ if ! db_up; then
 fi
 mariadb --no-defaults --socket="$socket" -uroot -e "CREATE DATABASE IF NOT EXISTS wordpress"
 
-# A private copy of the core (hard links when possible) with a wp-config.php of our own: Debian's
-# reads /etc/wordpress, which a test run must not touch.
+# A private copy of the core with a wp-config.php of our own: Debian's reads /etc/wordpress, which a
+# test run must not touch. A copy, not hard links: nothing WordPress writes may reach /usr/share.
 site="$dir/site"
 if [ ! -f "$site/wp-settings.php" ]; then
   rm -rf "$site"
-  cp -al "$core" "$site" 2>/dev/null || cp -a "$core" "$site"
+  cp -a "$core" "$site.partial" && mv "$site.partial" "$site"
 fi
 rm -f "$site/wp-config.php"
 cat >"$site/wp-config.php" <<PHP

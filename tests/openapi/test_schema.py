@@ -99,7 +99,7 @@ def test_operation_ids_are_unique_and_keep_their_stable_names(schema):
 
 def test_operations_are_tagged_by_app(schema):
     tags = {tag for _, _, operation in operations(schema) for tag in operation["tags"]}
-    assert tags == {"auth", "billing", "planner", "writer", "ai", "automation", "events"}
+    assert tags == {"auth", "billing", "planner", "writer", "ai", "automation", "events", "publishing"}
 
 
 def test_every_success_body_is_documented_inside_the_envelope(schema):

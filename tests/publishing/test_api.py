@@ -171,3 +171,13 @@ def test_publishing_settings_live_in_the_config_with_per_field_errors(owner_clie
         "Europe/Berlin",
     )
     assert (data["weekly_limit"], data["daily_limit"], data["auto_approve"]) == (5, None, True)
+
+
+def test_the_admin_never_shows_a_destinations_secret(admin_client, tenant):
+    destination = destination_create(
+        site=tenant.site, kind="webhook", url="https://hooks.example.com", secret=SECRET
+    )
+    page = admin_client.get(f"/admin/publishing/destination/{destination.pk}/change/")
+    assert page.status_code == 200
+    stored = Destination.objects.get(pk=destination.pk).secret_encrypted
+    assert SECRET not in page.content.decode() and stored not in page.content.decode()

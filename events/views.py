@@ -91,11 +91,17 @@ class EmailSubscriptionView(APIView):
 
     write_role = Role.VIEWER
 
-    @extend_schema(responses={200: EmailSubscriptionSerializer})
+    @extend_schema(
+        operation_id="events_email_subscription_retrieve", responses={200: EmailSubscriptionSerializer}
+    )
     def get(self, request):
         return success(selectors.email_subscription_of(user=request.user))
 
-    @extend_schema(request=EmailSubscriptionSerializer, responses={200: EmailSubscriptionSerializer})
+    @extend_schema(
+        operation_id="events_email_subscription_update",
+        request=EmailSubscriptionSerializer,
+        responses={200: EmailSubscriptionSerializer},
+    )
     def put(self, request):
         serializer = EmailSubscriptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

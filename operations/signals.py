@@ -12,7 +12,11 @@ from operations.keys import scheduler_pass_key, worker_seen_key
 logger = logging.getLogger(__name__)
 
 # The periodic tasks whose last successful pass is reported (beat sends them, a worker runs them).
-SCHEDULED_TASKS = ("automation.check_scheduled_automations", "automation.recover_stale_runs")
+SCHEDULED_TASKS = (
+    "automation.check_scheduled_automations",
+    "automation.recover_stale_runs",
+    "publishing.publish_due_task",
+)
 # Long enough that a stopped worker ages visibly past /ready/'s limit before the key disappears.
 WORKER_SEEN_TTL = 3600
 

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 
 from automation.tasks import check_scheduled_automations, recover_stale_runs
 from operations.keys import worker_seen_key
+from publishing.tasks import publish_due_task
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,9 @@ def test_ready_shows_when_beats_periodic_tasks_last_completed(client):
     last_pass = client.get("/ready/").json()["scheduler"]["last_pass"]
     assert last_pass["automation.check_scheduled_automations"].endswith("+00:00")
     assert last_pass["automation.recover_stale_runs"] is None
+    assert last_pass["publishing.publish_due_task"] is None
+    task_postrun.send(sender=publish_due_task, state="SUCCESS")
+    assert client.get("/ready/").json()["scheduler"]["last_pass"]["publishing.publish_due_task"]
 
 
 def test_readiness_command_exits_1_and_prints_the_failed_checks(capsys):

@@ -26,6 +26,7 @@ def test_a_marketer_sets_up_wordpress_verifies_publishes_and_opens_the_live_post
 
     # A wrong password first: Verify says exactly that, and the header shows the destination broken.
     page.click("nav >> text=Publishing")
+    page.wait_for_selector("#destination-form[data-loaded=true]")
     page.select_option("#dst-kind", "wordpress")
     page.fill("#dst-url", wordpress.url)
     page.fill("#dst-username", wordpress.username())
@@ -38,6 +39,7 @@ def test_a_marketer_sets_up_wordpress_verifies_publishes_and_opens_the_live_post
     assert "broken" in page.locator("#destination-health").inner_text()
     me.shot("01-verify-wrong-password")
 
+    page.click("#messages button")  # dismiss the first save's message, so the next one is new
     page.fill("#dst-secret", wordpress.password())
     page.click("text=Save destination")
     page.wait_for_selector(".message.success >> text=Destination saved")
@@ -48,6 +50,7 @@ def test_a_marketer_sets_up_wordpress_verifies_publishes_and_opens_the_live_post
 
     # The review queue: select the article, publish it now.
     page.click("nav >> text=Review")
+    page.wait_for_selector(f"#pick-{article.pk}")
     page.check(f"#pick-{article.pk}")
     page.click("#review-form button[data-publish=now]")
     page.wait_for_selector(".message.success >> text=sent to the site")

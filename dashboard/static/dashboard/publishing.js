@@ -44,6 +44,7 @@
     const load = async () => {
       const answer = await api(`/publishing/destinations/?site_id=${siteId}`);
       show(answer.results[0] || null);
+      form.dataset.loaded = "true";
     };
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

@@ -32,7 +32,11 @@ def run_ended_events(*, run: AutomationRun) -> None:
         emit(run, "run.failed", error=run.error_message, stage=run.current_stage)
     else:
         results = {n: run.stage_result(n) for n in range(1, 8) if run.stage_result(n) is not None}
-        emit(run, "run.completed", results=results)
+        # A per-run cap ends the run (the rest skipped) rather than pausing it: said here.
+        capped = any(
+            result.get("partial_reason") == "max_credits_per_run reached" for result in results.values()
+        )
+        emit(run, "run.completed", results=results, capped=capped)
     failures = list(
         ItemFailure.objects.filter(run_id=run.run_id).values("stage", "item_id", "code", "error")[
             : MAX_ITEMS_IN_EVENT + 1

@@ -172,3 +172,14 @@ def test_each_user_chooses_their_own_emails(tenant, viewer_client, other_client,
     assert len(mailoutbox) == 1
     viewer_client.put(url, {"enabled": False, "events": []}, format="json")
     assert not EmailSubscription.objects.exists()
+
+
+def test_a_run_ended_by_its_credit_cap_says_so_in_run_completed(offline, tenant):
+    make_keywords(site=tenant.site, texts=SMALL_RUN_KEYWORDS)
+    config = services.config_get_or_create(site=tenant.site)
+    services.config_update(
+        config=config, fields={"max_credits_per_run": 3, "within_stage_delay": 0, "between_stage_delay": 0}
+    )
+    run = services.start_automation(site=tenant.site)
+    execute_run(run_pk=run.pk)
+    assert Event.objects.get(type="run.completed").data["capped"] is True

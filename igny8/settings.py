@@ -355,6 +355,9 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "igny8@localhost")
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file per message).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 # Retention: completed runs' logs and AI task logs older than this are pruned (failed runs' later).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
 RETENTION_FAILED_DAYS = env_int("RETENTION_FAILED_DAYS", 180)

@@ -183,3 +183,14 @@ def test_a_run_ended_by_its_credit_cap_says_so_in_run_completed(offline, tenant)
     run = services.start_automation(site=tenant.site)
     execute_run(run_pk=run.pk)
     assert Event.objects.get(type="run.completed").data["capped"] is True
+
+
+def test_a_mail_server_that_refuses_leaves_the_email_for_the_next_dispatch(tenant, settings, mailoutbox):
+    EmailSubscription.objects.create(account=tenant.account, user=tenant.owner, events=[])
+    event_emit(account_id=tenant.account.pk, site_id=tenant.site.pk, type="run.failed", data={})
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    assert dispatch_events()["emails"] == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert dispatch_events()["emails"] == 1
+    assert [message.to for message in mailoutbox] == [[tenant.owner.email]]

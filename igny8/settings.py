@@ -15,6 +15,7 @@ from kombu import Queue
 
 from igny8.encryption import DEVELOPMENT_KEY, encryption_keys_problem
 from igny8.encryption import GENERATE_HINT as KEYS_HINT
+from igny8.operations_settings import OPERATIONS_BEAT_SCHEDULE, operations_settings
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -271,22 +272,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
-    # Sends the events outbox: a dispatch is also queued after each event's commit; this sweeps.
-    "dispatch-events": {
-        "task": "events.dispatch_events_task",
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 50},
-    },
-    "watch-idle-sites": {
-        "task": "automation.watch_idle_sites",
-        "schedule": crontab(minute="*/5"),
-        "options": {"expires": 4 * 60},
-    },
-    "prune-old-logs": {
-        "task": "automation.prune_old_logs",
-        "schedule": crontab(minute=30, hour=3),
-        "options": {"expires": 60 * 60},
-    },
     # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
     "compact-stage-row-counts": {
         "task": "automation.compact_row_counts",
@@ -336,31 +321,11 @@ OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
 OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
 
-# Events (docs/OPERATIONS.md): webhook retries with exponential backoff, then the delivery gives up.
-EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 12)
-EVENTS_RETRY_BASE_SECONDS = env_float("EVENTS_RETRY_BASE_SECONDS", 30.0)
-EVENTS_RETRY_MAX_SECONDS = env_float("EVENTS_RETRY_MAX_SECONDS", 6 * 3600.0)
-EVENTS_DELIVERY_TIMEOUT = env_float("EVENTS_DELIVERY_TIMEOUT", 10.0)
-# A sender's hold on a delivery; a sender that died lets it go after this, and it is sent again.
-EVENTS_DELIVERY_LOCK_SECONDS = env_float("EVENTS_DELIVERY_LOCK_SECONDS", 120.0)
-EVENTS_EMAIL_DEDUPE_MINUTES = env_int("EVENTS_EMAIL_DEDUPE_MINUTES", 60)
-# site.idle: a running run with no log line for this long.
-SITE_IDLE_MINUTES = env_int("SITE_IDLE_MINUTES", 30)
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if EMBEDDED
-    else "django.core.mail.backends.smtp.EmailBackend",
+# Events, emails, site.idle and retention (docs/OPERATIONS.md), read in their own module.
+globals().update(
+    operations_settings(embedded=EMBEDDED, data_dir=DATA_DIR, env_int=env_int, env_float=env_float)
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "igny8@localhost")
-EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
-# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file per message).
-EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-# Retention: completed runs' logs and AI task logs older than this are pruned (failed runs' later).
-RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
-RETENTION_FAILED_DAYS = env_int("RETENTION_FAILED_DAYS", 180)
+CELERY_BEAT_SCHEDULE.update(OPERATIONS_BEAT_SCHEDULE)
 
 LOGGING = {
     "version": 1,

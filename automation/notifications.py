@@ -32,10 +32,13 @@ def run_ended_events(*, run: AutomationRun) -> None:
     if run.status == RunStatus.FAILED:
         emit(run, "run.failed", error=run.error_message, stage=run.current_stage)
     else:
-        results = {
-            s.number: run.stage_result(s.number) for s in STAGES if run.stage_result(s.number) is not None
-        }
-        emit(run, "run.completed", results=results)
+        results = {stage.number: run.stage_result(stage.number) for stage in STAGES}
+        results = {number: result for number, result in results.items() if result is not None}
+        # A per-run cap ends the run (the rest skipped) rather than pausing it: said here.
+        capped = any(
+            result.get("partial_reason") == "max_credits_per_run reached" for result in results.values()
+        )
+        emit(run, "run.completed", results=results, capped=capped)
     failures = list(
         ItemFailure.objects.filter(run_id=run.run_id).values("stage", "item_id", "code", "error")[
             : MAX_ITEMS_IN_EVENT + 1

@@ -6,6 +6,7 @@ next dispatch sends the delivery again under the same `Idempotency-Key` (the eve
 """
 
 import json
+import logging
 import time
 from datetime import timedelta
 
@@ -29,6 +30,7 @@ from igny8.encryption import SecretUnreadable, decrypt_secret
 from igny8.outbound import OutboundClient, OutboundFailed, UrlNotAllowed
 
 BATCH = 100
+logger = logging.getLogger(__name__)
 
 
 def event_body(event: Event) -> bytes:
@@ -157,22 +159,36 @@ def delivery_record(*, delivery: Delivery, code: int | None, error: str, duratio
 
 
 def emails_send(*, limit: int = BATCH) -> int:
-    """Send the unsent notices, each marked sent in the transaction that holds it; returns how many."""
+    """Send the unsent notices, each marked sent in the transaction that holds it; returns how many.
+
+    A mail server that refuses stops the batch: the notice stays unsent for the next dispatch.
+    """
     sent = 0
-    with transaction.atomic():
-        notices = list(
-            EmailNotice.objects.filter(sent_at__isnull=True)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("event", "user")[:limit]
-        )
-        for notice in notices:
-            event = notice.event
-            subject = f"[IGNY8] {event.type}" + (f" on site {event.site_id}" if event.site_id else "")
-            text = json.dumps(json.loads(event_body(event)), indent=2)
-            send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [notice.user.email])
+    for _ in range(limit):
+        with transaction.atomic():
+            notice = (
+                EmailNotice.objects.filter(sent_at__isnull=True)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("event", "user")
+                .first()
+            )
+            if notice is None:
+                break
+            try:
+                email_send(notice)
+            except OSError as error:  # smtplib's errors are OSErrors: the server is down or refuses
+                logger.warning("events: email to user %s not sent (%s); retried later", notice.user_id, error)
+                break
+            EmailNotice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
             sent += 1
-        EmailNotice.objects.filter(pk__in=[notice.pk for notice in notices]).update(sent_at=timezone.now())
     return sent
+
+
+def email_send(notice: EmailNotice) -> None:
+    event = notice.event
+    subject = f"[IGNY8] {event.type}" + (f" on site {event.site_id}" if event.site_id else "")
+    text = json.dumps(json.loads(event_body(event)), indent=2)
+    send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [notice.user.email])
 
 
 def dispatch_events(*, rounds: int = 10) -> dict:

@@ -17,6 +17,7 @@ from igny8.beat import beat_schedule
 from igny8.encryption import DEVELOPMENT_KEY, encryption_keys_problem
 from igny8.encryption import GENERATE_HINT as KEYS_HINT
 from igny8.env import env_bool, env_float, env_int
+from igny8.operations_settings import operations_settings
 from igny8.secret_key import EMBEDDED_DEMO_KEY, GENERATE_HINT, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -297,28 +298,10 @@ PUBLISHING_RETRY_MAX_SECONDS = env_float("PUBLISHING_RETRY_MAX_SECONDS", 3600.0)
 PUBLISHING_MAX_ATTEMPTS = env_int("PUBLISHING_MAX_ATTEMPTS", 10)
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
-# Events (docs/OPERATIONS.md): webhook retries with exponential backoff, then the delivery gives up.
-EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 12)
-EVENTS_RETRY_BASE_SECONDS = env_float("EVENTS_RETRY_BASE_SECONDS", 30.0)
-EVENTS_RETRY_MAX_SECONDS = env_float("EVENTS_RETRY_MAX_SECONDS", 6 * 3600.0)
-EVENTS_DELIVERY_TIMEOUT = env_float("EVENTS_DELIVERY_TIMEOUT", 10.0)
-# A sender's hold on a delivery; a sender that died lets it go after this, and it is sent again.
-EVENTS_DELIVERY_LOCK_SECONDS = env_float("EVENTS_DELIVERY_LOCK_SECONDS", 120.0)
-EVENTS_EMAIL_DEDUPE_MINUTES = env_int("EVENTS_EMAIL_DEDUPE_MINUTES", 60)
-# site.idle: a running run with no log line for this long.
-SITE_IDLE_MINUTES = env_int("SITE_IDLE_MINUTES", 30)
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if EMBEDDED
-    else "django.core.mail.backends.smtp.EmailBackend",
+# Events, emails, site.idle and retention (docs/OPERATIONS.md), read in their own module.
+globals().update(
+    operations_settings(embedded=EMBEDDED, data_dir=DATA_DIR, env_int=env_int, env_float=env_float)
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "igny8@localhost")
-# Retention: completed runs' logs and AI task logs older than this are pruned (failed runs' later).
-RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
-RETENTION_FAILED_DAYS = env_int("RETENTION_FAILED_DAYS", 180)
 
 LOGGING = {
     "version": 1,

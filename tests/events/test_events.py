@@ -5,6 +5,7 @@ from django.db import transaction
 
 from automation.engine.claim import execute_run
 from automation.retries import run_from_stage
+from automation.services.config import config_get_or_create, config_update
 from automation.services.control import run_pause
 from automation.services.runs import start_automation
 from events.delivery import dispatch_events
@@ -173,3 +174,25 @@ def test_each_user_chooses_their_own_emails(tenant, viewer_client, other_client,
     assert len(mailoutbox) == 1
     viewer_client.put(url, {"enabled": False, "events": []}, format="json")
     assert not EmailSubscription.objects.exists()
+
+
+def test_a_run_ended_by_its_credit_cap_says_so_in_run_completed(offline, tenant):
+    make_keywords(site=tenant.site, texts=SMALL_RUN_KEYWORDS)
+    config = config_get_or_create(site=tenant.site)
+    config_update(
+        config=config, fields={"max_credits_per_run": 3, "within_stage_delay": 0, "between_stage_delay": 0}
+    )
+    run = start_automation(site=tenant.site)
+    execute_run(run_pk=run.pk)
+    assert Event.objects.get(type="run.completed").data["capped"] is True
+
+
+def test_a_mail_server_that_refuses_leaves_the_email_for_the_next_dispatch(tenant, settings, mailoutbox):
+    EmailSubscription.objects.create(account=tenant.account, user=tenant.owner, events=[])
+    event_emit(account_id=tenant.account.pk, site_id=tenant.site.pk, type="run.failed", data={})
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    assert dispatch_events()["emails"] == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert dispatch_events()["emails"] == 1
+    assert [message.to for message in mailoutbox] == [[tenant.owner.email]]

@@ -20,9 +20,12 @@ from writer.services import ideas_queue_to_writer
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def failed_article_site(fake_openai):
-    """A site whose run left one of three articles failed (the provider refused it once)."""
+def failed_article_site(fake_openai, prepare=None):
+    """A site whose run left one of three articles failed (the provider refused it once);
+    `prepare(tenant)` runs before the run starts."""
     tenant = make_account(credits=100_000)
+    if prepare:
+        prepare(tenant)
     site, client = tenant.site, client_for(tenant.owner)
     fields = {"within_stage_delay": 0, "between_stage_delay": 0}
     assert client.patch(f"{BASE}/update_config/?site_id={site.pk}", fields, format="json").status_code == 200

@@ -7,12 +7,13 @@ limit. Turns are handed out first come, first served to every caller of the key,
 as many as it has calls waiting (at most `AI_CONCURRENCY`, one run per site): a big site cannot
 take the key from a small one, which waits its turn among the big one's calls, never behind them.
 
-What the limits are:
+What the limits are (before a key's first answer, one call at a time: it may name them):
 - OpenAI's `x-ratelimit-*` headers, on every answer: the limit, and as the window the longest
   time-to-reset seen (the reset of a request just counted is the whole window).
-- Without headers, from refusals: a slow start raises the rate 1.5 times a second until a 429;
-  then, if all requests since the start are still counted (the burst that filled an empty window),
-  the rate is what was accepted over the time until `Retry-After`; afterwards every 429 cuts the
+- Without headers, from refusals: until the first 429 nothing says there is a limit, and calls go
+  as fast as the runs make them (a local model or an unlimited endpoint is never slowed); at the
+  first 429 all requests since the start are still counted (the burst that filled an empty
+  window), so the rate is what was accepted over the time until `Retry-After`; then every 429 cuts the
   rate (multiplicative decrease) and each accepted call while calls wait for turns raises it
   (additive increase): quickly back to just under the rate of the last refusal, slowly past it.
 - `AI_RPM` / `AI_TPM` over `AI_RATE_WINDOW_SECONDS`: explicit ceilings on all of that.
@@ -26,11 +27,14 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 MARGIN = 0.97  # of a limit: room for the jitter between the turn and the provider's clock
-INITIAL_RATE = 2.0  # requests per second before anything is known: the first answer says more
+INITIAL_RATE = 2.0  # requests per second after a first 429 that came before anything was accepted
 MINIMUM_RATE = 0.05
 # After a 429 without Retry-After: the window's debt is unknown, and one turn's wait would meet it
 # again at once, each refusal cutting the rate once more.
 UNTOLD_WAIT_SECONDS = 1.0
+# Before the first answer of a key, one call at a time (at most this long each): its headers, if
+# the provider sends any, pace the rest from the start.
+FIRST_ANSWER_WAIT_SECONDS = 0.5
 DECREASE = 0.85  # the rate after a refusal, of the rate that was refused
 QUICK_STEP, SLOW_STEP = 0.10, 0.02  # additive increase each second: below, then past the last refusal
 BINDING_SECONDS = 0.01  # a call that waited longer than this for its turn shows the rate binds
@@ -71,9 +75,10 @@ class PaceState:
     rate: float = 0.0  # requests per second learned from refusals (0: not started)
     refused_rate: float = 0.0  # the rate in force at the last refusal
     probe_base: float = 0.0  # the rate set at the last refusal: the additive step is a share of it
-    slow_start: bool = True
+    first_burst: bool = True  # no refusal yet, no headers: nothing paces the calls
     started_at: float = 0.0
-    accepted: int = 0  # since the slow start began
+    accepted: int = 0  # since the first call
+    first_burst_turns: int = 0  # turns given before anything paced them
     next_slot: float = 0.0
     last_turn: float = 0.0  # when the latest turn given goes
     epoch: int = 0
@@ -93,11 +98,8 @@ class PaceState:
 
     def request_rate(self, ceilings: Ceilings) -> float:
         """Requests per second the schedule allows."""
-        if self.told:
-            learned = self.request_limit / self.request_window * MARGIN
-        else:
-            learned = self.rate or min(INITIAL_RATE, ceilings.request_rate)
-        return min(learned, ceilings.request_rate)
+        learned = self.request_limit / self.request_window * MARGIN if self.told else self.rate
+        return min(learned or math.inf, ceilings.request_rate)
 
     def token_rate(self, ceilings: Ceilings) -> float:
         told = math.inf
@@ -114,42 +116,52 @@ class PaceState:
         at = max(now, self.next_slot)
         if at - now > max_wait:
             return None
-        if not self.told and not self.rate:
-            self.rate = min(INITIAL_RATE, ceilings.request_rate)
+        if not self.started_at:
             self.started_at = now
+        self.first_burst_turns += self.first_burst
         length = self.turn_length(tokens, ceilings)
+        if self.first_burst and not self.accepted and not self.epoch:
+            length = max(length, FIRST_ANSWER_WAIT_SECONDS)
         self.next_slot, self.last_turn = at + length, at
         return Turn(at=at, epoch=self.epoch, length=length, tokens=tokens, waited=at - now > BINDING_SECONDS)
 
-    def learn_headers(self, headers: dict) -> None:
+    def learn_headers(self, headers: dict, *, now: float) -> None:
         """What the provider's x-ratelimit-* headers say of its limits."""
+        first_answer = self.first_burst and not self.accepted
         for kind in ("requests", "tokens"):
             limit, reset = headers.get(f"limit_{kind}"), headers.get(f"reset_{kind}")
             if not limit:
                 continue
             if kind == "requests":
-                self.request_limit, self.slow_start = float(limit), False
+                self.request_limit, self.first_burst = float(limit), False
                 self.request_window = max(self.request_window, reset or 0.0)
             else:
                 self.token_limit = float(limit)
                 self.token_window = max(self.token_window, reset or 0.0)
-        if self.told:  # turns given before the headers were read must not crowd the next one
-            rate = self.request_limit / self.request_window * MARGIN
-            self.next_slot = max(self.next_slot, self.last_turn + 1 / rate)
+        if not self.told:
+            return
+        interval = self.request_window / (self.request_limit * MARGIN)
+        if first_answer:
+            # One call went: the next goes an interval after its answer (when it was surely counted:
+            # a first request on a new connection reaches the provider late), and the turns given
+            # while it was answered are taken again.
+            self.next_slot, self.epoch = now + interval, self.epoch + 1
+        else:  # turns given before the headers were read count as if they had been paced
+            burst_end = self.started_at + self.first_burst_turns * interval
+            self.next_slot = max(self.next_slot, self.last_turn + interval, burst_end)
 
     def accepted_call(self, turn: Turn, ceilings: Ceilings) -> None:
         """A call answered (not refused): with no headers, the rate grows while it binds."""
         if self.told:
             return
         self.accepted += 1
-        if not turn.waited or turn.epoch != self.epoch:
+        if self.first_burst and self.accepted == 1:
+            # The first answer: the turns given while it was answered are taken again, unpaced.
+            self.next_slot, self.epoch = turn.at + self.turn_length(turn.tokens, ceilings), self.epoch + 1
+        if self.first_burst or not turn.waited or turn.epoch != self.epoch:
             return
-        rate = self.rate or INITIAL_RATE
-        if self.slow_start:
-            rate += 0.5  # half a request a second more per answer: 1.5 times the rate each second
-        else:
-            step = QUICK_STEP if rate < MARGIN * self.refused_rate else SLOW_STEP
-            rate += step * self.probe_base / rate  # over a second of answers: `step` × the base
+        step = QUICK_STEP if self.rate < MARGIN * self.refused_rate else SLOW_STEP
+        rate = self.rate + step * self.probe_base / self.rate  # over a second of answers: `step` × the base
         self.rate = min(rate, ceilings.request_rate)
 
     def refused(self, *, now: float, turn: Turn, retry_after: float | None, ceilings: Ceilings) -> None:
@@ -158,18 +170,19 @@ class PaceState:
             return  # a turn given before the last refusal: that refusal has been answered already
         self.epoch += 1
         if not self.told:
-            refused_rate = self.rate or INITIAL_RATE
-            if self.slow_start and self.accepted < 2:
-                rate = DECREASE * refused_rate  # refused before anything was accepted: nothing measured
-            elif self.slow_start and retry_after:
+            elapsed = max(now - self.started_at, 1e-3)
+            refused_rate = self.rate or self.accepted / elapsed
+            if self.first_burst and self.accepted < 2:
+                rate = INITIAL_RATE  # refused before anything was accepted: nothing measured
+            elif self.first_burst and retry_after:
                 # The burst since the start filled an empty window; its oldest leaves after retry_after.
-                rate = self.accepted / max(now - self.started_at + retry_after, 1e-3)
-            elif self.slow_start:
-                rate = 0.5 * self.accepted / max(now - self.started_at, 1e-3)
+                rate = self.accepted / (elapsed + retry_after)
+            elif self.first_burst:
+                rate = 0.5 * self.accepted / elapsed
             else:
                 rate = DECREASE * refused_rate
             self.rate = min(max(MINIMUM_RATE, rate), ceilings.request_rate)
-            self.refused_rate, self.probe_base, self.slow_start = refused_rate, self.rate, False
+            self.refused_rate, self.probe_base, self.first_burst = refused_rate, self.rate, False
         wait = retry_after if retry_after else max(UNTOLD_WAIT_SECONDS, 1 / self.request_rate(ceilings))
         self.next_slot = now + wait
 

@@ -201,7 +201,7 @@ class ProviderRateLimit:
 
         def change(state: PaceState) -> None:
             if told:
-                state.learn_headers(told)
+                state.learn_headers(told, now=time.time())
             current = turn or Turn(at=time.time(), epoch=state.epoch, length=0, tokens=0, waited=False)
             if status == 429:
                 retry_after = retry_after_seconds(headers)

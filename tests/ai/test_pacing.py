@@ -13,7 +13,7 @@ def turns(state: PaceState, count: int, *, now: float = 1000.0, tokens: int = 0,
 
 def test_with_headers_turns_are_spread_evenly_over_the_window_just_under_the_limit():
     state = PaceState()
-    state.learn_headers({"limit_requests": 40, "reset_requests": 10.0})
+    state.learn_headers({"limit_requests": 40, "reset_requests": 10.0}, now=0.0)
     times = [turn.at for turn in turns(state, 41)]
     gaps = {round(later - earlier, 6) for earlier, later in zip(times, times[1:], strict=False)}
     assert gaps == {round(10 / (40 * MARGIN), 6)}
@@ -24,7 +24,8 @@ def test_with_headers_turns_are_spread_evenly_over_the_window_just_under_the_lim
 def test_the_larger_pressure_sets_the_pace_tokens_for_big_calls_requests_for_small_ones():
     state = PaceState()
     state.learn_headers(
-        {"limit_requests": 100, "reset_requests": 60.0, "limit_tokens": 10_000, "reset_tokens": 60.0}
+        {"limit_requests": 100, "reset_requests": 60.0, "limit_tokens": 10_000, "reset_tokens": 60.0},
+        now=0.0,
     )
     small, big = turns(state, 1, tokens=10)[0], turns(state, 1, tokens=2000)[0]
     assert small.length == pytest.approx(60 / (100 * MARGIN))
@@ -34,7 +35,8 @@ def test_the_larger_pressure_sets_the_pace_tokens_for_big_calls_requests_for_sma
 def test_the_usage_an_answer_reports_corrects_the_schedule():
     state = PaceState()
     state.learn_headers(
-        {"limit_requests": 1000, "reset_requests": 60.0, "limit_tokens": 6000, "reset_tokens": 60.0}
+        {"limit_requests": 1000, "reset_requests": 60.0, "limit_tokens": 6000, "reset_tokens": 60.0},
+        now=0.0,
     )
     (turn,) = turns(state, 1, tokens=1000)
     before = state.next_slot
@@ -44,14 +46,14 @@ def test_the_usage_an_answer_reports_corrects_the_schedule():
 
 def test_explicit_ceilings_cap_what_the_headers_allow():
     state = PaceState()
-    state.learn_headers({"limit_requests": 1000, "reset_requests": 60.0})
+    state.learn_headers({"limit_requests": 1000, "reset_requests": 60.0}, now=0.0)
     (turn,) = turns(state, 1, ceilings=Ceilings(requests=60, window=60))
     assert turn.length == pytest.approx(1 / MARGIN)
 
 
 def test_a_turn_further_than_the_longest_wait_is_not_given_and_nothing_is_reserved():
     state = PaceState()
-    state.learn_headers({"limit_requests": 1, "reset_requests": 10.0})
+    state.learn_headers({"limit_requests": 1, "reset_requests": 10.0}, now=0.0)
     turns(state, 1)
     slot = state.next_slot
     assert state.reserve(now=1000.0, tokens=0, ceilings=NONE, max_wait=5) is None
@@ -60,17 +62,19 @@ def test_a_turn_further_than_the_longest_wait_is_not_given_and_nothing_is_reserv
 
 def test_without_headers_the_first_refusal_measures_the_burst_that_filled_the_window():
     state = PaceState()
-    (first,) = turns(state, 1, now=0.0)
-    for _ in range(40):  # 40 accepted in the first 4 s
+    (first,) = turns(state, 1, now=100.0)
+    for _ in range(40):  # 40 accepted in the first 4 s, as fast as they were asked for
         state.accepted_call(first, NONE)
-    state.refused(now=4.0, turn=first, retry_after=6.0, ceilings=NONE)
+    (refused,) = turns(state, 1, now=104.0)
+    assert refused.at == 104.0  # nothing paced them
+    state.refused(now=104.0, turn=refused, retry_after=6.0, ceilings=NONE)
     assert state.rate == pytest.approx(40 / 10.0)  # 40 per 10 s: what the provider allows
-    assert not state.slow_start
-    assert state.next_slot == 10.0  # after the provider's wait, not before
+    assert not state.first_burst
+    assert state.next_slot == 110.0  # after the provider's wait, not before
 
 
 def test_a_refusal_cuts_the_rate_once_per_overshoot_and_restarts_the_schedule_after_retry_after():
-    state = PaceState(rate=4.0, slow_start=False, refused_rate=4.0, probe_base=4.0)
+    state = PaceState(rate=4.0, first_burst=False, refused_rate=4.0, probe_base=4.0)
     sent = turns(state, 3, now=100.0)
     state.refused(now=100.5, turn=sent[0], retry_after=1.0, ceilings=NONE)
     state.refused(now=100.6, turn=sent[1], retry_after=1.0, ceilings=NONE)  # same overshoot: no cut
@@ -82,13 +86,13 @@ def test_a_refusal_cuts_the_rate_once_per_overshoot_and_restarts_the_schedule_af
 
 
 def test_accepted_calls_that_waited_for_their_turn_raise_the_rate_additively():
-    state = PaceState(rate=3.4, slow_start=False, refused_rate=4.0, probe_base=3.4)
+    state = PaceState(rate=3.4, first_burst=False, refused_rate=4.0, probe_base=3.4)
     waited = [turn for turn in turns(state, 10, now=0.0) if turn.waited]
     for turn in waited:
         state.accepted_call(turn, NONE)
     # Nine answers at 3.4 per second: about a quarter of a second's quick step of the base.
     assert 3.4 < state.rate < 3.4 + 0.1 * 3.4 * 9 / 3.0
-    idle = PaceState(rate=3.4, slow_start=False, refused_rate=4.0, probe_base=3.4)
+    idle = PaceState(rate=3.4, first_burst=False, refused_rate=4.0, probe_base=3.4)
     (alone,) = turns(idle, 1, now=0.0)
     idle.accepted_call(alone, NONE)
     assert idle.rate == 3.4  # no caller waited: the rate does not bind, nothing to probe
@@ -96,8 +100,18 @@ def test_accepted_calls_that_waited_for_their_turn_raise_the_rate_additively():
 
 def test_turns_are_first_come_first_served_across_sites_sharing_a_key():
     state = PaceState()
-    state.learn_headers({"limit_requests": 60, "reset_requests": 60.0})
+    state.learn_headers({"limit_requests": 60, "reset_requests": 60.0}, now=0.0)
     big = turns(state, 8)  # a big site's eight calls in flight
     (small,) = turns(state, 1)  # a small site's one call: next, not after all of the big site's work
     later = turns(state, 8)  # the big site's next calls queue behind it
     assert big[-1].at < small.at < later[0].at
+
+
+def test_a_provider_that_neither_refuses_nor_sends_headers_is_never_slowed():
+    state = PaceState()
+    (first,) = turns(state, 1, now=100.0)
+    assert (
+        state.reserve(now=100.0, tokens=0, ceilings=NONE, max_wait=9).at == 100.5
+    )  # before any answer: one at a time
+    state.accepted_call(first, NONE)  # the first answer: no limit named, none met
+    assert [turn.at for turn in turns(state, 16, now=100.2)] == [100.2] * 16

@@ -34,6 +34,8 @@ from ai.pacing import Ceilings, PaceState, Turn
 logger = logging.getLogger(__name__)
 LONGEST_SLEEP_SECONDS = 0.5  # a waiting caller looks again this often: a refusal may move its turn
 STATE_TTL_SECONDS = 3600  # what was learned of a key is forgotten after an hour without calls
+# How stale a process's view of a quiet key may be: another worker's first 429 reaches it within this.
+QUIET_READ_SECONDS = 0.25
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 
 
@@ -96,6 +98,7 @@ class SharedPace:
         self.redis = redis.Redis.from_url(storage_uri) if storage_uri.startswith(("redis", "unix")) else None
         self.local, self.local_lock = PaceState(), threading.Lock()
         self.last = PaceState()  # the state as this process last saw it
+        self.read_at = -math.inf
         self.redis_down = False
 
     def update(self, change: Callable[[PaceState], object]):
@@ -114,6 +117,16 @@ class SharedPace:
             outcome = change(self.local)
             self.last = PaceState.from_dict(self.local.as_dict())
             return outcome
+
+    def refreshed(self, *, every: float) -> PaceState:
+        """The state as last seen, read again (without the lock) when older than `every` seconds."""
+        now = time.monotonic()
+        if self.redis is not None and not self.redis_down and now - self.read_at >= every:
+            try:
+                self.last, self.read_at = PaceState.from_dict(self._read()), now
+            except redis.RedisError as error:
+                self._not_shared(error)
+        return self.last
 
     def epoch(self) -> int | None:
         """The schedule's epoch as it is now (None: unknown)."""
@@ -169,6 +182,12 @@ class ProviderRateLimit:
 
     def take_turn(self, *, tokens: int, deadline: float) -> Turn:
         """Wait for the call's turn; RateLimitWaitExceeded when it would come after `deadline` (monotonic)."""
+        if self._quiet():
+            # Nothing paces this key: the schedule would give the turn now. Taking it under the shared
+            # lock would only make every call wait on every other's round trips to Redis.
+            turn = Turn(at=time.time(), epoch=self.shared.last.epoch, length=0, tokens=tokens, waited=False)
+            self.thread.turn, self.thread.fresh = turn, True
+            return turn
         while True:
             turn = self.shared.update(functools.partial(self._reserve, tokens=tokens, deadline=deadline))
             if turn is None:
@@ -178,6 +197,13 @@ class ProviderRateLimit:
             if self._wait_for(turn):
                 self.thread.turn, self.thread.fresh = turn, True
                 return turn
+
+    def _quiet(self) -> bool:
+        """No ceiling, no limit told, no refusal, and the key's first answer is in: nothing to pace."""
+        if self.ceilings.requests or self.ceilings.tokens:
+            return False
+        state = self.shared.refreshed(every=QUIET_READ_SECONDS)
+        return state.first_burst and not state.told and state.accepted >= 1 and state.next_slot <= time.time()
 
     def _reserve(self, state: PaceState, *, tokens: int, deadline: float) -> Turn | None:
         remaining = max(0.0, deadline - time.monotonic())
@@ -196,7 +222,7 @@ class ProviderRateLimit:
         told = limit_headers(headers)
         turn = getattr(self.thread, "turn", None)
         self.tokens_paced = self.tokens_paced or "limit_tokens" in told
-        if status != 429 and self._nothing_new(told):
+        if status != 429 and (self._nothing_new(told) or (not told and self._quiet())):
             return  # spare the shared state a write
 
         def change(state: PaceState) -> None:

@@ -7,10 +7,11 @@ from automation.bulk import BULK_ACTIONS
 from automation.failures import CODES
 from automation.models import ItemFailure, RunStatus
 from automation.overview import ORDERINGS
+from automation.serializers import RunIdField
+from automation.stages import STAGES
 from igny8.api import QuerySerializer
 
-RUN_ID_FIELD = {"max_length": 80}
-STAGE_FIELD = {"min_value": 1, "max_value": 7}
+STAGE_FIELD = {"min_value": 1, "max_value": len(STAGES)}
 
 
 class ItemFailureSerializer(serializers.ModelSerializer):
@@ -44,14 +45,14 @@ class FailureFilterSerializer(QuerySerializer):
 
 
 class FailureParamsSerializer(FailureFilterSerializer):
-    run_id = serializers.CharField(required=False, **RUN_ID_FIELD)
+    run_id = RunIdField(required=False)
     include_resolved = serializers.BooleanField(required=False, default=False)
 
 
 class RetrySerializer(serializers.Serializer):
     """`{run_id}`, `{run_id, stage}` or `{filter: {...}}` (with run_id, a filter is ignored)."""
 
-    run_id = serializers.CharField(required=False, **RUN_ID_FIELD)
+    run_id = RunIdField(required=False)
     stage = serializers.IntegerField(required=False, **STAGE_FIELD)
     filter = FailureFilterSerializer(required=False)
 
@@ -64,7 +65,7 @@ class RetrySerializer(serializers.Serializer):
 class RetryRunBodySerializer(serializers.Serializer):
     """The failed items of one run, or of one stage of it."""
 
-    run_id = serializers.CharField(**RUN_ID_FIELD)
+    run_id = RunIdField()
     stage = serializers.IntegerField(required=False, **STAGE_FIELD)
 
 

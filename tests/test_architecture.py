@@ -117,7 +117,7 @@ def test_ai_specs_and_offline_generators_are_plain_python():
 
 
 # The stage count has one source, `automation.stages.STAGES`; these are the shapes it was written in.
-LITERAL_STAGE_COUNT = re.compile(r"max_value=7\b|range\(1, [78]\)|\bof 7\b|_lte=7\b")
+LITERAL_STAGE_COUNT = re.compile(r"max_value(=|\": )7\b|range\(1, [78]\)|\bof 7\b|_lte=7\b")
 
 
 def product_source_files() -> list[Path]:

@@ -35,9 +35,30 @@ def test_a_stage_keeps_several_calls_in_flight_across_batches_of_one(fake_openai
     assert_exactly_once(site, run)
 
 
-def test_a_call_goes_out_without_waiting_for_the_commits_of_earlier_answers(fake_openai, start_worker):
-    # Calls of 20 ms answer faster than two database threads commit them: the answers queue up,
-    # and the calls must go on regardless (AI_CONCURRENCY=4: 5 batches calling, 15 in all).
+@pytest.fixture
+def slow_image_commits():
+    """Each image's AI log row takes 40 ms to insert, so its commit is slower than the next call."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_sleep(0.04); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_slow_image_log BEFORE INSERT ON {AITaskLog._meta.db_table} "
+            "FOR EACH ROW WHEN (NEW.function = 'generate_images') EXECUTE FUNCTION test_slow_insert()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER test_slow_image_log ON {AITaskLog._meta.db_table}")
+        cursor.execute("DROP FUNCTION test_slow_insert()")
+
+
+def test_a_call_goes_out_without_waiting_for_the_commits_of_earlier_answers(
+    fake_openai, start_worker, slow_image_commits
+):
+    # Calls of 20 ms answer faster than two database threads commit them (each commit is held 40 ms):
+    # the answers queue up, and the calls must go on regardless (AI_CONCURRENCY=4: 5 batches calling,
+    # 15 in all).
     start_worker()
     fake_openai.configure(latency_ms=20, fixed_image=True)
     account, site, client = setup_site(images_per_content=4)
@@ -51,7 +72,8 @@ def test_a_call_goes_out_without_waiting_for_the_commits_of_earlier_answers(fake
         ).values_list("created_at", flat=True)
     )
     ahead = max(bisect.bisect_right(sent, t) - bisect.bisect_right(committing, t) for t in sent)
-    assert ahead > 5 + 2  # waiting for the commits, the calls sent could pass them by 5 batches only
+    # Waiting for the commits, the calls sent could pass them by 5 batches only.
+    assert ahead > 5 + 2, f"{ahead} of {len(sent)} calls went out ahead of their commits"
     assert_exactly_once(site, run)
 
 

@@ -102,6 +102,9 @@ class Content(SiteOwned):
     external_id = models.CharField(max_length=64, blank=True, default="")
     external_url = models.URLField(max_length=1000, blank=True, default="")
     publish_error = models.TextField(blank=True, default="")
+    links = models.JSONField(default=list, blank=True)  # internal links: [{url, anchor}]
+    quality = models.JSONField(default=dict, blank=True)  # the quality gate's {score, findings, voice}
+    regenerated = models.BooleanField(default=False)  # the quality gate had it written again once
 
     class Meta:
         ordering = ["id"]

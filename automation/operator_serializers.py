@@ -122,6 +122,12 @@ class OverviewLastRunSerializer(serializers.Serializer):
     pause_reason = serializers.CharField(allow_blank=True)
 
 
+class OverviewPublishingSerializer(serializers.Serializer):
+    scheduled = serializers.IntegerField(help_text="Articles scheduled or being published.")
+    failed = serializers.IntegerField(help_text="Articles publishing gave up on (retry them with content/publish/).")
+    published_this_month = serializers.IntegerField()
+
+
 class OverviewRowSerializer(serializers.Serializer):
     site_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -132,6 +138,7 @@ class OverviewRowSerializer(serializers.Serializer):
     last_run = OverviewLastRunSerializer(allow_null=True)
     failed_items = serializers.IntegerField()
     review_queue = serializers.IntegerField()
+    publishing = OverviewPublishingSerializer()
     credits_this_month = serializers.IntegerField()
     monthly_credit_budget = serializers.IntegerField(allow_null=True)
     budget_left = serializers.IntegerField(allow_null=True)

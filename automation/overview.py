@@ -1,16 +1,17 @@
 """Every site of an account on one page: a constant number of queries, whatever the number of sites.
 
 One query reads the sites with their config and their newest run (subqueries), then one query
-each for open failures, the review queue and this month's spending, all grouped by site.
+each for open failures, the review queue, publishing and this month's spending, all grouped by site.
 """
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from automation.budgets import spent_this_month_by_site
 from automation.failures import open_failures_by_site
 from automation.models import AutomationRun, RunStatus
 from tenancy.models import Account, Site
-from writer.models import Content, ContentStatus
+from writer.models import Content, ContentStatus, SiteStatus
 
 ORDERINGS = ("name", "last_run_at", "failed_items", "review_queue", "credits_this_month", "next_run_at")
 LAST_RUN_FIELDS = ("run_id", "status", "started_at", "completed_at", "total_credits_used", "pause_reason")
@@ -33,7 +34,30 @@ def review_queue_by_site(*, account: Account) -> dict[int, int]:
     return {row["site_id"]: row["n"] for row in rows}
 
 
-def site_row(site: Site, *, failures: dict, review: dict, spent: dict) -> dict:
+def publishing_by_site(*, account: Account) -> dict[int, dict]:
+    """Per site: articles waiting to go out, given up on, and published this month (by the time
+    they were due: publishing sends an article at its scheduled time or soon after)."""
+    month_start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        Content.objects.filter(account=account)
+        .exclude(site_status=SiteStatus.NOT_PUBLISHED)
+        .values("site_id")
+        .order_by("site_id")
+        .annotate(
+            scheduled=Count("pk", filter=Q(site_status__in=[SiteStatus.SCHEDULED, SiteStatus.PUBLISHING])),
+            failed=Count("pk", filter=Q(site_status=SiteStatus.FAILED)),
+            published_this_month=Count(
+                "pk", filter=Q(site_status=SiteStatus.PUBLISHED, scheduled_publish_at__gte=month_start)
+            ),
+        )
+    )
+    return {row.pop("site_id"): row for row in rows}
+
+
+NOTHING_PUBLISHED = {"scheduled": 0, "failed": 0, "published_this_month": 0}
+
+
+def site_row(site: Site, *, failures: dict, review: dict, spent: dict, publishing: dict) -> dict:
     config = getattr(site, "automation_config", None)
     budget = config.monthly_credit_budget if config else None
     last_run = None
@@ -51,6 +75,7 @@ def site_row(site: Site, *, failures: dict, review: dict, spent: dict) -> dict:
         "last_run": last_run,
         "failed_items": failures.get(site.pk, 0),
         "review_queue": review.get(site.pk, 0),
+        "publishing": publishing.get(site.pk, NOTHING_PUBLISHED),
         "credits_this_month": credits,
         "monthly_credit_budget": budget,
         "budget_left": None if budget is None else max(budget - credits, 0),
@@ -60,10 +85,11 @@ def site_row(site: Site, *, failures: dict, review: dict, spent: dict) -> dict:
 
 
 def needs_attention(row: dict) -> bool:
-    """A failed run, a run paused (not by a user), failed items, or a spent budget."""
+    """A failed run, a run paused (not by a user), failed items or publishes, or a spent budget."""
     run = row["last_run"] or {}
     return bool(
         row["failed_items"]
+        or row["publishing"]["failed"]
         or run.get("status") == RunStatus.FAILED
         or (run.get("status") == RunStatus.PAUSED and run.get("pause_reason") != "user")
         or row["budget_left"] == 0
@@ -85,8 +111,10 @@ def sites_overview(
     failures = open_failures_by_site(account=account)
     review = review_queue_by_site(account=account)
     spent = spent_this_month_by_site(account=account)
+    publishing = publishing_by_site(account=account)
     rows = [
-        site_row(site, failures=failures, review=review, spent=spent) for site in sites_with_last_run(sites)
+        site_row(site, failures=failures, review=review, spent=spent, publishing=publishing)
+        for site in sites_with_last_run(sites)
     ]
     if attention_only:
         rows = [row for row in rows if row["needs_attention"]]

@@ -129,6 +129,7 @@ SITE_COLUMNS = [
     ("next_run_at", "Next run"),
     ("failed_items", "Failed items"),
     ("review_queue", "Review queue"),
+    ("", "Publishing"),
     ("credits_this_month", "Credits this month / budget"),
 ]
 BULK_LABELS = [
@@ -139,10 +140,18 @@ BULK_LABELS = [
 ]
 
 
+def with_destination_health(rows: list[dict], health: dict[int, str]) -> list[dict]:
+    """The overview's rows with each site's destination status (None: no destination)."""
+    return [{**row, "destination": health.get(row["site_id"])} for row in rows]
+
+
 def site_columns(*, ordering: str, search: str, needs_attention: bool) -> list[dict]:
     """The table's headers, each a link that sorts by it (again: the other way)."""
     columns = []
     for key, label in SITE_COLUMNS:
+        if not key:
+            columns.append({"key": "", "label": label})
+            continue
         sorted_now = ordering.lstrip("-") == key
         descending = ordering.startswith("-")
         query = {"ordering": f"-{key}" if sorted_now and not descending else key, "search": search}

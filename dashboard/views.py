@@ -25,9 +25,10 @@ from dashboard.presenters import (
     sanitized_article_html,
     site_columns,
     stage_results,
+    with_destination_health,
 )
 from igny8.errors import NotFound
-from publishing.selectors import destination_for_site
+from publishing.selectors import destination_for_site, destination_health_by_site
 from tenancy.models import Account, Role
 from tenancy.selectors import sites_for_user
 from writer.models import Content, Image
@@ -98,12 +99,15 @@ def sites(request, context):
     search = request.GET.get("search", "")[:100]
     attention = request.GET.get("needs_attention") == "true"
     context.update(
-        rows=sites_overview(
-            account=context["account"],
-            sites=sites_for_user(user=request.user).filter(account=context["account"]),
-            ordering=ordering,
-            attention_only=attention,
-            search=search or None,
+        rows=with_destination_health(
+            sites_overview(
+                account=context["account"],
+                sites=sites_for_user(user=request.user).filter(account=context["account"]),
+                ordering=ordering,
+                attention_only=attention,
+                search=search or None,
+            ),
+            destination_health_by_site(account=context["account"]),
         ),
         columns=site_columns(ordering=ordering, search=search, needs_attention=attention),
         filters={"ordering": ordering, "search": search, "needs_attention": attention},

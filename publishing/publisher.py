@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from events.services import event_emit
 from igny8.encryption import SecretUnreadable
 from publishing.models import Destination, DestinationHealth, Publication, PublishedImage
 from publishing.remote import Progress, RemoteError, RemoteMedia
@@ -75,6 +76,7 @@ def publication_claim(*, content_id: int, now: datetime.datetime) -> Claim | Non
         content.site_status = SiteStatus.FAILED
         content.publish_error = f"Gave up after {publication.attempts} attempts that did not finish."
         content.save(update_fields=["site_status", "publish_error", "updated_at"])
+        emit_publish_failed(content=content, error=content.publish_error)
         return None
     if publication.destination_id != destination.pk:
         # A new destination: what the old one holds is not this one's post.
@@ -87,6 +89,15 @@ def publication_claim(*, content_id: int, now: datetime.datetime) -> Claim | Non
     content.site_status = SiteStatus.PUBLISHING
     content.save(update_fields=["site_status", "external_id", "external_url", "updated_at"])
     return Claim(content_id, publication.pk, destination.pk, publication.claim_token, publication.attempts)
+
+
+def emit_publish_failed(*, content: Content, error: str) -> None:
+    event_emit(
+        account_id=content.account_id,
+        site_id=content.site_id,
+        type="publish.failed",
+        data={"content_id": content.pk, "title": content.title, "error": error[:500]},
+    )
 
 
 def _fenced(claim: Claim) -> Publication:
@@ -141,6 +152,17 @@ def publication_succeed(*, claim: Claim, external_id: str, external_url: str, no
     publication.claimed_until, publication.attempts, publication.next_attempt_at = None, 0, None
     publication.published_at, publication.publish_count = now, publication.publish_count + 1
     publication.save()
+    event_emit(
+        account_id=publication.account_id,
+        site_id=publication.site_id,
+        type="content.published",
+        data={
+            "content_id": claim.content_id,
+            "external_id": external_id,
+            "external_url": external_url,
+            "update": publication.publish_count > 1,
+        },
+    )
 
 
 def retry_delay(attempt: int) -> float:
@@ -167,6 +189,8 @@ def publication_fail(*, claim: Claim, error: RemoteError, now: datetime.datetime
     publication.save()
     message = error.message[:2000]
     Content.objects.filter(pk=claim.content_id).update(site_status=site_status, publish_error=message)
+    if status == "failed":
+        emit_publish_failed(content=Content.objects.get(pk=claim.content_id), error=message)
     return Outcome(status, retry_in, message)
 
 

@@ -14,6 +14,11 @@ def destination_for_site(*, site: Site) -> Destination | None:
     return Destination.objects.filter(site=site).first()
 
 
+def destination_health_by_site(*, account) -> dict[int, str]:
+    """Each site's destination status (`unverified`, `ok`, `broken`); sites without one are absent."""
+    return dict(Destination.objects.filter(account=account).values_list("site_id", "status"))
+
+
 def publishing_config(*, site: Site) -> AutomationConfig:
     """The site's automation config, or an unsaved one with the defaults (never written here)."""
     return AutomationConfig.objects.filter(site=site).first() or AutomationConfig(

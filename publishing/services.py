@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils import timezone
 
+from events.services import event_emit
 from igny8.encryption import SecretUnreadable, encrypt_secret, reencrypt_secret
 from igny8.errors import NotFound
 from publishing.errors import DestinationExists, NoDestination, NotPublishable
@@ -82,8 +83,23 @@ def destination_delete(*, destination: Destination) -> None:
     destination.delete()
 
 
+@transaction.atomic
 def destination_record_health(*, destination_id: int, ok: bool, error: str = "") -> None:
-    """Record what a verification or a publish learned about the destination's credentials."""
+    """Record what a verification or a publish learned about the destination's credentials.
+
+    A destination that turns broken emits `destination.broken` in the same transaction (once per
+    breakage: a destination already broken emits nothing more).
+    """
+    destination = Destination.objects.select_for_update().filter(pk=destination_id).first()
+    if destination is None:
+        return
+    if not ok and destination.status != DestinationHealth.BROKEN:
+        event_emit(
+            account_id=destination.account_id,
+            site_id=destination.site_id,
+            type="destination.broken",
+            data={"destination_id": destination.pk, "kind": destination.kind, "error": error[:500]},
+        )
     Destination.objects.filter(pk=destination_id).update(
         status=DestinationHealth.OK if ok else DestinationHealth.BROKEN,
         last_error="" if ok else error[:2000],

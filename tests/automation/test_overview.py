@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from automation.failures import failures_record
 from automation.services.config import config_get_or_create, config_update
@@ -14,6 +15,7 @@ from tenancy.services import site_create
 from tests.automation.test_retries import queued_tasks, quick_config
 from tests.conftest import assert_error_envelope
 from tests.factories import SMALL_RUN_KEYWORDS, make_content, make_keywords
+from writer.models import Content
 from writer.services import contents_bulk_update_status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
@@ -62,6 +64,21 @@ def test_the_overview_has_one_row_per_site_with_its_state(tenant, other_tenant, 
     others = other_client.get(URL).json()["data"]["sites"]
     assert [row["site_id"] for row in others] == [other_tenant.site.pk]
     assert_error_envelope(viewer_client.get(f"{URL}?ordering=nonsense"), 400)
+
+
+def test_the_overview_shows_publishing_and_a_failed_publish_needs_attention(tenant, viewer_client):
+    site = tenant.site
+    due = timezone.now()
+    states = {"scheduled": due, "publishing": due, "failed": due, "published": due}
+    for state, when in states.items():
+        content = make_content(site=site, title=state)
+        Content.objects.filter(pk=content.pk).update(site_status=state, scheduled_publish_at=when)
+    make_content(site=site, title="not sent yet")
+
+    (row,) = viewer_client.get(URL).json()["data"]["sites"]
+
+    assert row["publishing"] == {"scheduled": 2, "failed": 1, "published_this_month": 1}
+    assert row["needs_attention"] is True
 
 
 def test_the_overview_answers_500_sites_in_the_same_number_of_queries_as_5(tenant, owner_client):

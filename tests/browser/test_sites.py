@@ -3,6 +3,7 @@
 import pytest
 
 from automation.models import AutomationRun
+from publishing.services import destination_create, destination_record_health
 from tests.automation.test_overview import agency
 from tests.browser.a11y import check_accessibility
 from tests.factories import PASSWORD
@@ -12,6 +13,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_agency_sees_every_site_and_retries_the_failed_items_of_one(screen, tenant):
     failing, budget, review = agency(tenant)
+    destination = destination_create(
+        site=review, kind="webhook", url="https://hooks.example.com/in", secret="s3cret"
+    )
+    destination_record_health(destination_id=destination.pk, ok=False, error="401 from the receiver")
     me = screen("agency")
     me.login(tenant.owner.email, PASSWORD)
     page = me.page
@@ -22,6 +27,8 @@ def test_an_agency_sees_every_site_and_retries_the_failed_items_of_one(screen, t
     attention = page.locator("tr.attention")
     assert attention.count() == 1 and attention.get_attribute("data-site-id") == str(failing.pk)
     assert "9 / 10" in page.locator(f'tr[data-site-id="{budget.pk}"]').inner_text()
+    assert "broken" in page.locator(f'tr[data-site-id="{review.pk}"]').inner_text()
+    assert "no destination" in page.locator(f'tr[data-site-id="{budget.pk}"]').inner_text()
     me.shot("01-all-sites")
     check_accessibility(me)
 

@@ -207,4 +207,22 @@ def dispatch_events(*, rounds: int = 10) -> dict:
             for delivery in claimed:
                 delivery_send(delivery, client)
             delivered += len(claimed)
-    return {"dispatched": dispatched, "sent": delivered, "emails": emails_send()}
+    return {
+        "dispatched": dispatched,
+        "sent": delivered,
+        "emails": emails_send(),
+        "next_retry_in": next_retry_in(),
+    }
+
+
+def next_retry_in() -> float | None:
+    """Seconds until the soonest pending delivery that no sender holds falls due, or None."""
+    now = timezone.now()
+    soonest = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return None if soonest is None else max((soonest - now).total_seconds(), 0.0)

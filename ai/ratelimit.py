@@ -4,7 +4,7 @@ Each call takes a turn before it goes (`take_turn`), waiting for it at most unti
 (`AI_RATE_LIMIT_MAX_WAIT_SECONDS` from the call's start); every answer tells the pace what the
 provider said (`answered`): its x-ratelimit-* headers, or a 429 with or without `Retry-After`.
 
-Libraries looked at before writing the schedule: `limits` (a dependency; fixed, moving and
+Libraries looked at before writing the schedule: `limits` (once a dependency; fixed, moving and
 sliding windows in Redis) answers "is there room now" for a fixed amount, so waiting callers poll
 and all go when the window frees (the burst this replaces), and it has no way to change a limit
 as the provider reveals it; `pyrate-limiter` and `throttled-py` (leaky bucket, GCRA, Redis

@@ -2,8 +2,8 @@
 
 A page is a candidate when it has a URL and answered 200 when last checked (a generated article of
 the site, once published, counts until a check says otherwise); the article itself never is. The
-candidates are ranked by the cosine of their vectors with the article's (title, primary keyword,
-brief), the ones under `LINK_FLOOR` dropped. Embedding makes provider calls: never inside a
+candidates are ranked by the cosine of their vectors with the article's (title and primary keyword),
+the ones under `LINK_FLOOR` dropped. Embedding makes provider calls: never inside a
 transaction.
 """
 
@@ -11,10 +11,11 @@ import numpy
 from django.db.models import Q
 
 from ai.embeddings import embed_texts
-from ai.linking import Candidate
+from ai.linking import Candidate, Linked, check_links
 from ai.site_pages import pages_with_vectors
 from planner.models import PageSource, SiteKnowledge, SitePage
 from tenancy.models import Site
+from writer.models import Content, Task
 
 # Below this cosine a page is not about the article's subject (tuned on bench/site_links.py's site).
 LINK_FLOOR = 0.45
@@ -71,9 +72,12 @@ def link_candidates(
     ]
 
 
-def article_text(*, title: str, primary_keyword: str, brief: str) -> str:
-    """What an article is about, as its vector is made from."""
-    return ". ".join(part.strip() for part in (title, primary_keyword, brief[:500]) if part.strip())
+def article_text(*, title: str, primary_keyword: str) -> str:
+    """What an article is about, as its vector is made from.
+
+    Not its brief: an outline's many generic words pull every vector towards every page's.
+    """
+    return ". ".join(part.strip() for part in (title, primary_keyword) if part.strip())
 
 
 def links_input(candidates: list[Candidate], *, max_links: int) -> dict:
@@ -86,3 +90,25 @@ def links_input(candidates: list[Candidate], *, max_links: int) -> dict:
             "candidates": [{"url": candidate.url, "title": candidate.title} for candidate in candidates],
         }
     }
+
+
+def task_links_input(task: Task, *, site: Site, primary_keyword: str) -> dict:
+    """The pages offered to the article a task is about to get (its earlier content, if any, left out)."""
+    max_links = links_per_article(site=site)
+    if max_links <= 0:
+        return {}
+    earlier = Content.objects.filter(task=task).values_list("pk", flat=True).first()
+    candidates = link_candidates(
+        site=site,
+        text=article_text(title=task.title, primary_keyword=primary_keyword),
+        limit=max_links * CANDIDATES_PER_LINK,
+        content_id=earlier,
+    )
+    return links_input(candidates, max_links=max_links)
+
+
+def checked_links(content_html: str, asked: dict) -> Linked:
+    """The answer's links to the pages `asked` offered, up to its max; every other link unwrapped."""
+    offer = asked.get("internal_links") or {}
+    urls = [candidate["url"] for candidate in offer.get("candidates", [])]
+    return check_links(content_html, urls, max_links=offer.get("max_links", 0))

@@ -96,6 +96,7 @@ class ArticleFields:
     secondary_keywords: Sequence[str] = ()
     tags: Sequence[str] = ()
     categories: Sequence[str] = ()
+    links: Sequence[dict] = ()  # the internal links in content_html: [{url, anchor}]
 
 
 def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
@@ -115,6 +116,7 @@ def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
         secondary_keywords=list(article.secondary_keywords),
         tags=list(article.tags),
         categories=list(article.categories),
+        links=[dict(link) for link in article.links],
         cluster_id=task.cluster_id,
         content_type=task.content_type,
         content_structure=task.content_structure,

@@ -12,7 +12,7 @@ from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
 from tenancy.models import Site
 from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
-from writer.selectors import contents_ready_for_review
+from writer.selectors import contents_ready_for_links, contents_ready_for_review
 
 CONTENT_TRANSITIONS = {
     ContentStatus.DRAFT: {ContentStatus.REVIEW},
@@ -179,3 +179,19 @@ def contents_move_to_review(*, site: Site, content_ids: Iterable[int]) -> int:
         .filter(pk__in=list(content_ids))
         .update(status=ContentStatus.REVIEW)
     )
+
+
+@transaction.atomic
+def content_add_links(*, content: Content, content_html: str, links: Sequence[Mapping]) -> bool:
+    """The article's HTML with new links, and those links added to its list: together, or not at all.
+
+    Nothing changes (False) when the article was edited since `content` was read, or has left the
+    states that may gain links (published, or on its way to the site).
+    """
+    current = contents_ready_for_links(site=content.site).select_for_update().filter(pk=content.pk).first()
+    if current is None or current.content_html != content.content_html:
+        return False
+    current.content_html = content_html
+    current.links = [*current.links, *(dict(link) for link in links)]
+    current.save(update_fields=["content_html", "links", "updated_at"])
+    return True

@@ -4,8 +4,10 @@ import pytest
 
 from ai.linking import url_key
 from ai.models import AITaskLog
-from planner.models import PageSource, SitePage
+from planner.models import PageSource, SiteKnowledge, SitePage
 from tests.integration.pipeline import setup_site, start_run, wait_until_ended
+from tests.waiting import wait_for
+from writer.models import Content
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -57,3 +59,31 @@ def test_a_run_gives_each_article_valid_internal_links_in_the_content_api(fake_o
         assert article["content_html"].count("<a ") == len(links)
     # The local server answers from the prompt alone: links in its answers mean the prompt named the pages.
     assert AITaskLog.objects.filter(site=site, function="embed_link_query", status="success").exists()
+
+
+def test_the_backfill_links_a_whole_sites_articles_in_a_worker(fake_openai, worker):
+    account, site, client = setup_site()
+    SiteKnowledge.objects.create(account=account, site=site, links_per_article=0)
+    assert wait_until_ended(start_run(client, site)).status == "completed"
+    assert not any(Content.objects.filter(site=site).values_list("links", flat=True))
+    add_pages(site, LIVE, status=200)
+    SiteKnowledge.objects.filter(site=site).update(links_per_article=2)
+
+    response = client.post(
+        f"/api/v1/writer/content/add_links/?site_id={site.pk}", {"all": True}, format="json"
+    )
+
+    assert response.status_code == 202, response.json()
+    status_url = response.json()["data"]["status_url"]
+    state = wait_for(
+        lambda: (data := client.get(status_url).json()["data"])["state"] in ("SUCCESS", "FAILURE") and data,
+        timeout=60,
+        what="the backfill task to end",
+    )
+    assert state["state"] == "SUCCESS", state
+    contents = list(Content.objects.filter(site=site))
+    assert state["result"]["linked"] == len(contents) > 0
+    for content in contents:
+        assert 1 <= len(content.links) <= 2
+        assert all(link["url"] in LIVE for link in content.links)
+        assert content.content_html.count("<a ") == len(content.links)

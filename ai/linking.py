@@ -4,7 +4,8 @@ Plain Python, no Django, deterministic. The HTML is walked with the standard lib
 only the text runs that change are rewritten; every other byte of the article stays as it was.
 An anchor is the longest run of the article's words whose meaningful words (stemmed, stop words
 left out) also run, in that order, in the target's title: two meaningful words at least, since a
-one-word anchor ("coffee") says nothing of the page it leads to. No such run, no link.
+one-word anchor ("coffee") says nothing of the page it leads to; a run that does not cut a phrase
+in two comes first. No such run, no link.
 """
 
 import html
@@ -15,10 +16,15 @@ from html.parser import HTMLParser
 
 from ai.clustering.lexical import stem
 
-# Words that may sit inside an anchor but never count towards it (nor start or end it).
+# Words that may sit inside an anchor but never count towards it (nor start or end it): function
+# words, and the stock words of titles ("common mistakes", "a beginner's guide"), which say nothing
+# of what one page is about.
 LINK_STOP_WORDS = frozenset(
     """a an and are as at be by can do does for from how i in is it its of on or our that the this
-    to what when where which who why will with you your vs more most very than then into about""".split()
+    to what when where which who why will with you your vs more most very than then into about
+    guide guides beginner beginners beginner's tips ideas best top review reviews mistake mistakes
+    common step steps budget small explained problems fixes troubleshooting ultimate complete
+    everything know need things ways way""".split()
 )
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # Text inside these is never linked: headings, links, captions and code.
@@ -182,10 +188,24 @@ class _Anchor:
     run: int  # index in the runs
     start: int  # character span in the run's text
     end: int
+    whole: bool  # no meaningful word runs on right before or after it ("pull-up bars small | apartments")
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        return self.whole, self.weight
+
+
+def _runs_on(text: str, words: list, index: int, *, after: bool) -> bool:
+    """Whether a meaningful word joins the word `index` directly (after it, or before it)."""
+    other = index + 1 if after else index - 1
+    if not 0 <= other < len(words) or words[other].group().lower() in LINK_STOP_WORDS:
+        return False
+    left, right = (words[index], words[other]) if after else (words[other], words[index])
+    return bool(_JOINER.fullmatch(text[left.end() : right.start()]))
 
 
 def _best_anchor(text: str, run_index: int, shared: set[tuple[str, ...]]) -> _Anchor | None:
-    """The run of `text` whose meaningful words are longest among `shared`, first in the text."""
+    """The run of `text` among `shared`: a whole phrase before a cut one, then the longest, then the first."""
     words = list(_WORD.finditer(text))
     best = None
     for first, word in enumerate(words):
@@ -201,8 +221,13 @@ def _best_anchor(text: str, run_index: int, shared: set[tuple[str, ...]]) -> _An
             stems.append(stem(surface))
             if tuple(stems) not in shared and not any(run[: len(stems)] == tuple(stems) for run in shared):
                 break
-            if tuple(stems) in shared and (best is None or len(stems) > best.weight):
-                best = _Anchor(len(stems), run_index, word.start(), words[last].end())
+            if tuple(stems) in shared:
+                whole = not _runs_on(text, words, first, after=False) and not _runs_on(
+                    text, words, last, after=True
+                )
+                found = _Anchor(len(stems), run_index, word.start(), words[last].end(), whole)
+                if best is None or found.rank > best.rank:
+                    best = found
     return best
 
 
@@ -233,7 +258,7 @@ def insert_links(
             if run.forbidden or run.block is None or run.block in used_blocks:
                 continue
             found = _best_anchor(run.text, index, shared)
-            if found and (best is None or found.weight > best.weight):
+            if found and (best is None or found.rank > best.rank):
                 best = found
         if best is None:
             continue

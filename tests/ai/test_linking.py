@@ -25,6 +25,24 @@ def test_stemmed_words_match_and_stop_words_may_sit_inside_an_anchor():
     assert linked.links == [{"url": "/grinders", "anchor": "grinders of coffee bean"}]
 
 
+def test_a_whole_phrase_is_preferred_to_a_longer_one_that_cuts_the_text_in_two():
+    target = Candidate(url="/bars", title="Pull-up bars for narrow doorways")
+    article = "<p>Pull-up bars narrow doorframes allow.</p><p>Fit the pull-up bars on any door.</p>"
+
+    linked = insert_links(article, [target], max_links=1)
+
+    assert linked.links == [{"url": "/bars", "anchor": "pull-up bars"}]
+    assert '<p>Fit the <a href="/bars">pull-up bars</a> on any door.</p>' in linked.html
+
+
+def test_generic_title_words_never_make_an_anchor_alone():
+    target = Candidate(url="/mistakes", title="7 common mistakes with bodyweight squats")
+
+    linked = insert_links("<p>A common mistake is rushing.</p>", [target], max_links=1)
+
+    assert linked.links == []
+
+
 def test_no_link_without_a_phrase_of_two_meaningful_words_shared_with_the_target():
     article = "<p>Coffee is great. Size matters, and a chart helps.</p><p>Green is a colour.</p>"
 

@@ -9,7 +9,9 @@ on each topic's subjects, those the site covers and its `spare_subjects` it does
 are then published (a generated page with a URL, a sibling for the others) and the rest written;
 finally the backfill runs on the published half with room for more links, where each article's own
 page is a candidate it must never link to. A link is right when its target has the article's topic.
-Targets: precision >= 0.9; no self-link; no link to a page that did not answer 200.
+Targets: precision >= 0.9; no self-link; no link to a page that did not answer 200. The pages that
+stage 4 would offer a model (the openai provider) are scored the same way: "offered" precision, which
+is what the floor tunes (offline, the anchor rule alone keeps links on topic).
 """
 
 import sys
@@ -27,7 +29,7 @@ from writer.models import Content
 from writer.services import ideas_queue_to_writer
 
 BASE = "https://client.example"
-SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+SWEEP = (0.2, 0.3, 0.4, 0.45, 0.5, 0.6)
 
 
 def article_plan() -> list[tuple[str, str, list[str]]]:
@@ -107,6 +109,21 @@ def score(topics: dict[int, str], dataset: SitePagesDataset, urls: dict[str, str
     return counts
 
 
+def offered(site, topics: dict[int, str], dataset: SitePagesDataset, sibling_topics) -> Counter:
+    """What stage 4 offers a model (the openai provider): the candidates of each article, by topic."""
+    counts = Counter()
+    for content in Content.objects.filter(pk__in=list(topics)):
+        text = ai_links.article_text(title=content.title, primary_keyword=content.primary_keyword)
+        limit = 3 * ai_links.CANDIDATES_PER_LINK
+        for candidate in ai_links.link_candidates(site=site, text=text, limit=limit, content_id=content.pk):
+            target = dataset.topic_of(candidate.url.removeprefix(BASE)) or sibling_topics.get(
+                candidate.url, ""
+            )
+            counts["offered"] += 1
+            counts["offered right"] += target == topics[content.pk]
+    return counts
+
+
 def measure(*, floor: float, verbose: bool) -> Counter:
     ai_links.LINK_FLOOR = floor  # a bench, not a test: the floor is what it sweeps
     dataset = SitePagesDataset()
@@ -120,6 +137,7 @@ def measure(*, floor: float, verbose: bool) -> Counter:
     SiteKnowledge.objects.create(account=site.account, site=site, links_per_article=5)
     contents_add_links(site=site, content_ids=list(first))
     counts = score({**first, **second}, dataset, urls, sibling_topics)
+    counts.update(offered(site, {**first, **second}, dataset, sibling_topics))
     if verbose:
         for content in Content.objects.filter(site=site).order_by("pk")[:3]:
             print(f"   e.g. {content.title!r}: {content.links}")
@@ -132,7 +150,9 @@ def line(floor: float, counts: Counter) -> str:
         f"   floor {floor:.2f}: precision {counts['right topic'] / links:.3f} ({counts['right topic']}/"
         f"{counts['links']}), articles linked {counts['linked articles']}/{counts['articles']}, "
         f"links/article {counts['links'] / max(1, counts['articles']):.2f}, "
-        f"self-links {counts['self']}, dead links {counts['dead']}"
+        f"self-links {counts['self']}, dead links {counts['dead']}; offered to a model: precision "
+        f"{counts['offered right'] / max(1, counts['offered']):.3f} "
+        f"({counts['offered right']}/{counts['offered']})"
     )
 
 

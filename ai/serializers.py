@@ -1,3 +1,4 @@
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from ai.models import AITaskLog
@@ -31,6 +32,27 @@ class AddLinksSerializer(serializers.Serializer):
         if bool(attrs.get("ids")) == bool(attrs.get("all")):
             raise serializers.ValidationError({"ids": ["Give either ids or all: true."]})
         return attrs
+
+
+class AddLinksIdsSerializer(serializers.Serializer):
+    """Some articles of the site."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=500
+    )
+
+
+class AddLinksAllSerializer(serializers.Serializer):
+    """Every article of the site that may gain links."""
+
+    all = serializers.ChoiceField(choices=[True])
+
+
+ADD_LINKS_REQUEST = PolymorphicProxySerializer(
+    component_name="AddLinks",
+    serializers=[AddLinksIdsSerializer, AddLinksAllSerializer],
+    resource_type_field_name=None,
+)
 
 
 class AddLinksResultSerializer(serializers.Serializer):

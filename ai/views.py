@@ -7,6 +7,7 @@ from ai import services
 from ai.functions import get_function
 from ai.models import AITaskLog
 from ai.serializers import (
+    ADD_LINKS_REQUEST,
     ActionSerializer,
     AddLinksResultSerializer,
     AddLinksSerializer,
@@ -66,7 +67,7 @@ class AddLinksView(APIView):
 
     @extend_schema(
         parameters=[SITE_ID_PARAMETER],
-        request=AddLinksSerializer,
+        request=ADD_LINKS_REQUEST,
         responses={200: AddLinksResultSerializer, 202: QueuedSerializer},
         extensions=errors(NotFound, ServiceUnavailable),
     )

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from ai.errors import AIError, RateLimitWaitExceeded
 from ai.functions import AIFunction, Unit
+from ai.model_prices import ModelPrices
 from ai.models import AITaskLog
-from ai.pricing import ModelPrices
 from ai.providers import GeneratedImage, Provider
 from billing.errors import InsufficientCredits
 from billing.selectors import CreditCostTable
@@ -167,7 +167,9 @@ class FunctionCalls:
             with transaction.atomic():
                 # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
                 rows = self.function.locked(site=self.site, ids=unit.ids)
-                saved = self.function.save(rows, answer, site=self.site, options=self.options)
+                saved = self.function.save(
+                    rows, answer, site=self.site, options=self.options, unit_input=unit.input
+                )
                 if saved is None:
                     self.result.skipped += 1
                     return

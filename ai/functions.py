@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from ai import specs
+from ai import links, specs
 from ai import sql as ai_sql
 from ai.offline import html_text
 from billing.models import OperationType
@@ -80,7 +80,9 @@ class AIFunction:
     operation_type: str
     eligible: Callable[..., QuerySet]  # the owning app's selector, called as eligible(site=site)
     build_input: Callable[..., dict]  # (subject, *, site, options): subject is one row, or all (one_call)
-    save: Callable[..., Saved | None]  # (rows, answer, *, site, options) on the locked, still-eligible rows
+    # (rows, answer, *, site, options, unit_input) on the locked, still-eligible rows; unit_input is
+    # what the call was asked.
+    save: Callable[..., Saved | None]
     max_items: int = 100
     min_items: int = 1
     items_name: str = "items"
@@ -133,7 +135,7 @@ def _cluster_input(keywords, *, site, options):
     }
 
 
-def _save_clusters(keywords, answer, *, site, options):
+def _save_clusters(keywords, answer, *, site, options, unit_input):
     by_text = {specs.normalize_text(keyword.keyword): keyword for keyword in keywords}
     created = mapped = 0
     for proposal in specs.read_clusters(answer.data):
@@ -175,7 +177,7 @@ def _ideas_input(cluster, *, site, options):
     }
 
 
-def _save_ideas(clusters, answer, *, site, options):
+def _save_ideas(clusters, answer, *, site, options, unit_input):
     if not clusters:
         return None
     cluster = clusters[0]
@@ -215,24 +217,31 @@ GENERATE_IDEAS = AIFunction(
 
 def _content_input(task, *, site, options):
     keywords = list(task.keywords or [])
+    primary_keyword = keywords[0] if keywords else task.title
     return {
         "title": task.title,
-        "primary_keyword": keywords[0] if keywords else task.title,
+        "primary_keyword": primary_keyword,
         "secondary_keywords": keywords[1:10],
         "brief": task.description,
         "word_count": task.word_count,
         "content_structure": task.content_structure,
+        # Embeds (a provider call): build_input runs before any transaction, never inside one.
+        **links.task_links_input(task, site=site, primary_keyword=primary_keyword),
     }
 
 
-def _save_content(tasks, answer, *, site, options):
+def _save_content(tasks, answer, *, site, options, unit_input):
     if not tasks:
         return None
     article = specs.read_article(answer.data)
+    # Only links to the pages the call offered survive; the others become plain text.
+    linked = links.checked_links(article.content_html, unit_input)
     writer_services.content_create_for_task(
         task=tasks[0],
         # The spec's reading of the answer has the fields the writer stores, by the same names.
-        article=writer_services.ArticleFields(**dataclasses.asdict(article)),
+        article=writer_services.ArticleFields(
+            **{**dataclasses.asdict(article), "content_html": linked.html}, links=linked.links
+        ),
     )
     return Saved(quantity=article.word_count, created=1, details={"words": article.word_count})
 
@@ -260,7 +269,7 @@ def _image_prompts_input(content, *, site, options):
     }
 
 
-def _save_image_prompts(contents, answer, *, site, options):
+def _save_image_prompts(contents, answer, *, site, options, unit_input):
     if not contents:
         return None
     prompts = specs.read_image_prompts(answer.data, limit=options["images_per_content"])
@@ -281,7 +290,7 @@ GENERATE_IMAGE_PROMPTS = AIFunction(
 # generate_images -------------------------------------------------------------------------------
 
 
-def _save_image(images, answer, *, site, options):
+def _save_image(images, answer, *, site, options, unit_input):
     if not images:
         return None
     writer_services.image_store(image=images[0], png=answer.png)

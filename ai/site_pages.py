@@ -40,7 +40,9 @@ def pages_with_vectors(
             stage=stage,
         )
         if embedded.model != model:
-            logger.warning("site %s: pages embedded with %s, not %s; left out", site.pk, embedded.model, model)
+            logger.warning(
+                "site %s: pages embedded with %s, not %s; left out", site.pk, embedded.model, model
+            )
             pages = [page for page in pages if page not in stale]
         else:
             for page, vector in zip(stale, embedded.vectors, strict=True):

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import jsonschema
 
-from ai import offline
+from ai import linking, offline
 from ai.errors import AIError
 
 # The planner's choices, repeated here so the specs stay free of Django (a test keeps them equal).
@@ -202,6 +202,25 @@ def read_article(data: dict) -> ArticleProposal:
     )
 
 
+def offline_article(data: dict) -> dict:
+    """The offline article, with its internal links placed deterministically when pages are offered."""
+    answer = offline.article(
+        title=data["title"],
+        primary_keyword=data["primary_keyword"],
+        secondary_keywords=data["secondary_keywords"],
+        brief=data["brief"],
+        word_count=data["word_count"],
+        content_structure=data["content_structure"],
+    )
+    offer = data.get("internal_links")
+    if offer:
+        candidates = [linking.Candidate(url=page["url"], title=page["title"]) for page in offer["candidates"]]
+        answer["content_html"] = linking.insert_links(
+            answer["content_html"], candidates, max_links=offer["max_links"]
+        ).html
+    return answer
+
+
 GENERATE_CONTENT = FunctionSpec(
     name="generate_content",
     system="You are an expert SEO writer. Answer only with JSON that matches the given schema.",
@@ -209,7 +228,9 @@ GENERATE_CONTENT = FunctionSpec(
         "Write the article described below as clean HTML (h2/h3 sections, paragraphs, lists; no <html> or "
         "<body>), close to the requested word count, using the primary keyword naturally and the secondary "
         "keywords where they fit. Also give a meta title (at most 60 characters), a meta description "
-        "(at most 160 characters), tags and categories."
+        "(at most 160 characters), tags and categories. When internal_links are given, link up to "
+        "max_links of those candidate pages (their exact url), each at most once, on a natural phrase of "
+        "a paragraph that says what the page is about; never in a heading, and link to no other URL."
     ),
     schema=_object(
         {
@@ -223,14 +244,7 @@ GENERATE_CONTENT = FunctionSpec(
             "categories": _strings(),
         }
     ),
-    offline_answer=lambda data: offline.article(
-        title=data["title"],
-        primary_keyword=data["primary_keyword"],
-        secondary_keywords=data["secondary_keywords"],
-        brief=data["brief"],
-        word_count=data["word_count"],
-        content_structure=data["content_structure"],
-    ),
+    offline_answer=offline_article,
 )
 
 # generate_image_prompts ------------------------------------------------------------------------

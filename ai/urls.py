@@ -21,6 +21,7 @@ writer_actions = [
         views.action_view("generate_image_prompts", ImagePromptsActionSerializer),
         name="content-generate-image-prompts",
     ),
+    path("content/add_links/", views.AddLinksView.as_view(), name="content-add-links"),
     path("images/generate_images/", views.action_view("generate_images"), name="images-generate-images"),
 ]
 urlpatterns = [

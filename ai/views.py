@@ -7,7 +7,10 @@ from ai import services
 from ai.functions import get_function
 from ai.models import AITaskLog
 from ai.serializers import (
+    ADD_LINKS_REQUEST,
     ActionSerializer,
+    AddLinksResultSerializer,
+    AddLinksSerializer,
     AITaskLogSerializer,
     QueuedSerializer,
     TaskStateSerializer,
@@ -53,6 +56,31 @@ class QueueToWriterView(AIActionView):
 
     def dispatch_action(self, *, payload: dict, site) -> str:
         return services.queue_to_writer_dispatch(payload=payload, site=site)
+
+
+class AddLinksView(APIView):
+    """POST {ids} or {all: true}: internal links for already written articles (never twice the same).
+
+    Up to ten articles are linked during the request (200 with the counts); more, or the whole site,
+    in a task (202 with the task to poll).
+    """
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=ADD_LINKS_REQUEST,
+        responses={200: AddLinksResultSerializer, 202: QueuedSerializer},
+        extensions=errors(NotFound, ServiceUnavailable),
+    )
+    def post(self, request):
+        site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
+        serializer = AddLinksSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ids = None if serializer.validated_data["all"] else serializer.validated_data["ids"]
+        result, task_id = services.add_links_dispatch(site=site, content_ids=ids)
+        if task_id is None:
+            return success(result, message="links added")
+        data = {"task_id": task_id, "status_url": f"/api/v1/ai/tasks/{task_id}/"}
+        return success(data, message="add_links queued", status_code=status.HTTP_202_ACCEPTED)
 
 
 def action_view(name: str, serializer_class=ActionSerializer):

@@ -24,7 +24,7 @@ os.environ["DATABASE_URL"] = os.environ.get(
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 # Each module has a main() that sets up its own data and prints its lines.
-MODULES = ("engine_basics", "scale", "throughput", "ratelimits")
+MODULES = ("engine_basics", "scale", "throughput", "ratelimits", "site_links")
 
 
 def fresh_database() -> None:

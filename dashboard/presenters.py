@@ -1,5 +1,6 @@
 """Plain data for the dashboard's templates: durations, stage results, sanitised article HTML."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -166,3 +167,15 @@ def site_columns(*, ordering: str, search: str, needs_attention: bool) -> list[d
             }
         )
     return columns
+
+
+def article_links(links: list[dict]) -> list[dict]:
+    """An article's internal links for its page; `safe` when the URL may be a link (http(s) or a path)."""
+    return [
+        {
+            "url": str(link.get("url", "")),
+            "anchor": str(link.get("anchor", "")),
+            "safe": re.match(r"(?i)^(https?://|/(?!/))", str(link.get("url", ""))) is not None,
+        }
+        for link in links or []
+    ]

@@ -19,6 +19,7 @@ from automation import selectors as automation_selectors
 from automation.overview import ORDERINGS, sites_overview
 from dashboard.presenters import (
     BULK_LABELS,
+    article_links,
     config_fields,
     nav_links,
     run_row,
@@ -176,6 +177,7 @@ def article(request, context, content_id: int):
         site_picker_action=reverse("dashboard-review"),
         content=content,
         article_html=sanitized_article_html(content.content_html),
+        links=article_links(content.links),
     )
     return "dashboard/article.html"
 

@@ -3,7 +3,7 @@
 from django.db.models import Exists, OuterRef, QuerySet
 
 from tenancy.models import Site
-from writer.models import Content, ContentStatus, Image, ImageStatus, Task, TaskStatus
+from writer.models import Content, ContentStatus, Image, ImageStatus, SiteStatus, Task, TaskStatus
 
 
 def tasks_ready_for_content(*, site: Site) -> QuerySet[Task]:
@@ -26,3 +26,10 @@ def contents_ready_for_review(*, site: Site) -> QuerySet[Content]:
     return Content.objects.filter(site=site, status=ContentStatus.DRAFT).filter(
         Exists(images), ~Exists(images.filter(status=ImageStatus.PENDING))
     )
+
+
+def contents_ready_for_links(*, site: Site) -> QuerySet[Content]:
+    """Articles whose HTML may still gain links: not published, and not on their way to the site."""
+    return Content.objects.filter(
+        site=site, site_status__in=[SiteStatus.NOT_PUBLISHED, SiteStatus.FAILED]
+    ).exclude(status=ContentStatus.PUBLISHED)

@@ -51,8 +51,16 @@ def short_strings(*, max_length: int, max_items: int) -> serializers.ListField:
     )
 
 
+class LinkSerializer(serializers.Serializer):
+    """An internal link of an article: the page it leads to and the words that carry it."""
+
+    url = serializers.CharField()
+    anchor = serializers.CharField()
+
+
 class ContentSerializer(serializers.ModelSerializer):
     images = ImageSerializer(many=True, read_only=True)
+    links = LinkSerializer(many=True, read_only=True)
     secondary_keywords = short_strings(max_length=255, max_items=50)
     tags = short_strings(max_length=100, max_items=50)
     categories = short_strings(max_length=100, max_items=20)
@@ -82,6 +90,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "external_id",
             "external_url",
             "publish_error",
+            "links",
             "images",
             "created_at",
             "updated_at",
@@ -99,6 +108,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "external_id",
             "external_url",
             "publish_error",
+            "links",
             "images",
             "created_at",
             "updated_at",

@@ -12,7 +12,7 @@ from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
 from tenancy.models import Site
 from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
-from writer.selectors import contents_ready_for_review
+from writer.selectors import contents_ready_for_links, contents_ready_for_review
 
 CONTENT_TRANSITIONS = {
     ContentStatus.DRAFT: {ContentStatus.REVIEW},
@@ -96,6 +96,7 @@ class ArticleFields:
     secondary_keywords: Sequence[str] = ()
     tags: Sequence[str] = ()
     categories: Sequence[str] = ()
+    links: Sequence[dict] = ()  # the internal links in content_html: [{url, anchor}]
 
 
 def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
@@ -115,6 +116,7 @@ def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
         secondary_keywords=list(article.secondary_keywords),
         tags=list(article.tags),
         categories=list(article.categories),
+        links=[dict(link) for link in article.links],
         cluster_id=task.cluster_id,
         content_type=task.content_type,
         content_structure=task.content_structure,
@@ -177,3 +179,19 @@ def contents_move_to_review(*, site: Site, content_ids: Iterable[int]) -> int:
         .filter(pk__in=list(content_ids))
         .update(status=ContentStatus.REVIEW)
     )
+
+
+@transaction.atomic
+def content_add_links(*, content: Content, content_html: str, links: Sequence[Mapping]) -> bool:
+    """The article's HTML with new links, and those links added to its list: together, or not at all.
+
+    Nothing changes (False) when the article was edited since `content` was read, or has left the
+    states that may gain links (published, or on its way to the site).
+    """
+    current = contents_ready_for_links(site=content.site).select_for_update().filter(pk=content.pk).first()
+    if current is None or current.content_html != content.content_html:
+        return False
+    current.content_html = content_html
+    current.links = [*current.links, *(dict(link) for link in links)]
+    current.save(update_fields=["content_html", "links", "updated_at"])
+    return True

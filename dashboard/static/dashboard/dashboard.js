@@ -443,6 +443,14 @@
   }
   const statusWords = { published: "approved and published", draft: "sent back to draft" };
 
+  // An article's internal links: the words that carry each one and the page it leads to.
+  function linkList(content) {
+    if (!content.links.length) return null;
+    return el("ul", { class: "links", "aria-label": `Internal links of “${content.title}”` },
+      content.links.map((link) => el("li", {}, `“${link.anchor}” → `,
+        /^(https?:\/\/|\/(?!\/))/i.test(link.url) ? el("a", { href: link.url, rel: "noopener" }, link.url) : link.url)));
+  }
+
   function reviewPage() {
     const pageSize = 20;
     let page = 1;
@@ -458,7 +466,8 @@
               "aria-label": `Select “${c.title}”` }),
             el("div", {},
               el("a", { href: `/dashboard/review/${c.id}/`, class: "title" }, c.title),
-              el("div", { class: "hint" }, `${c.word_count} words · keyword “${c.primary_keyword}” · ${c.images.length} images`),
+              el("div", { class: "hint" }, `${c.word_count} words · keyword “${c.primary_keyword}” · ${c.images.length} images · ${c.links.length} internal links`),
+              linkList(c),
               el("div", { class: "thumbs" }, images.map((image) => el("img", {
                 src: `/dashboard/images/${image.id}/`, alt: `${image.image_type} image of “${c.title}”`,
               })))));

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from ai.errors import AIError, RateLimitWaitExceeded
 from ai.functions import AIFunction, Unit
+from ai.model_prices import ModelPrices
 from ai.models import AITaskLog
-from ai.pricing import ModelPrices
 from ai.providers import GeneratedImage, Provider
 from billing.errors import InsufficientCredits
 from billing.selectors import CreditCostTable
@@ -162,12 +162,24 @@ class FunctionCalls:
         )
 
     def commit(self, unit: Unit, answer, started: float) -> None:
-        """Save the answer, log it, count it against the caller's guard and charge it: one transaction."""
+        """Save the answer, log it, count it against the caller's guard and charge it: one transaction.
+
+        The function's `before_save` (an embedding call) runs first, outside that transaction.
+        """
         try:
+            extra = {}
+            if self.function.before_save is not None:
+                extra["checked"] = self.function.before_save(
+                    answer,
+                    site=self.site,
+                    options=self.options,
+                    automation_run_id=self.log_fields["automation_run_id"],
+                    stage=self.log_fields["stage"],
+                )
             with transaction.atomic():
                 # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
                 rows = self.function.locked(site=self.site, ids=unit.ids)
-                saved = self.function.save(rows, answer, site=self.site, options=self.options)
+                saved = self.function.save(rows, answer, site=self.site, options=self.options, **extra)
                 if saved is None:
                     self.result.skipped += 1
                     return

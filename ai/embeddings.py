@@ -12,8 +12,8 @@ import time
 from django.conf import settings
 
 from ai.errors import AIError
+from ai.model_prices import ModelPrices
 from ai.models import AITaskLog
-from ai.pricing import ModelPrices
 from ai.providers import Embeddings, OfflineProvider, get_provider
 from tenancy.models import Site
 

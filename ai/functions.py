@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from ai import specs
+from ai import guard, specs
 from ai import sql as ai_sql
 from ai.offline import html_text
 from billing.models import OperationType
@@ -88,6 +88,9 @@ class AIFunction:
     clean_options: Callable[[dict], dict] = no_options
     quantity: Callable[[list, dict], int] = lambda items, options: len(items)  # for the estimate
     on_failure: Callable[[list[int], str], None] | None = None
+    # Work on the answer that must not run in the save's transaction (an embedding call): its
+    # result is passed to `save` as `checked=` (answer, *, site, options, automation_run_id, stage).
+    before_save: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:
@@ -175,16 +178,33 @@ def _ideas_input(cluster, *, site, options):
     }
 
 
-def _save_ideas(clusters, answer, *, site, options):
+def _check_ideas(answer, *, site, options, automation_run_id, stage):
+    """The cannibalization guard's verdict on each idea of the answer, before the save's transaction."""
+    ideas = specs.read_ideas(answer.data, count=options["count"])
+    texts = [
+        guard.idea_text(title=idea.title, description=idea.description, keywords=list(idea.covered_keywords))
+        for idea in ideas
+    ]
+    return guard.ideas_check(
+        texts,
+        titles=[idea.title for idea in ideas],
+        site=site,
+        automation_run_id=automation_run_id,
+        stage=stage,
+    )
+
+
+def _save_ideas(clusters, answer, *, site, options, checked):
     if not clusters:
         return None
     cluster = clusters[0]
     keyword_ids = {specs.normalize_text(k.keyword): k.pk for k in cluster.keywords.all()}
     ideas = specs.read_ideas(answer.data, count=options["count"])
-    for idea in ideas:
+    for idea, verdict in zip(ideas, checked, strict=True):
         covered = {
             keyword_ids[key] for key in map(specs.normalize_text, idea.covered_keywords) if key in keyword_ids
         }
+        match = verdict.match
         planner_services.idea_create(
             cluster=cluster,
             fields=planner_services.IdeaFields(
@@ -194,10 +214,16 @@ def _save_ideas(clusters, answer, *, site, options):
                 content_structure=idea.content_structure,
                 estimated_word_count=idea.estimated_word_count,
                 keyword_ids=tuple(sorted(covered)),
+                duplicate_of=match.target if match else "",
+                duplicate_score=match.score if match else None,
+                embedding=verdict.vector,
+                embedding_model=verdict.model,
             ),
         )
     planner_services.cluster_mark_mapped(cluster=cluster)
-    return Saved(quantity=1, created=len(ideas))
+    # Charged as before: the call was made; held-back ideas are counted for the stage result.
+    held_back = sum(verdict.match is not None for verdict in checked)
+    return Saved(quantity=1, created=len(ideas), details={"ideas_held_back": held_back})
 
 
 GENERATE_IDEAS = AIFunction(
@@ -206,6 +232,7 @@ GENERATE_IDEAS = AIFunction(
     eligible=planner_selectors.clusters_ready_for_ideas,
     build_input=_ideas_input,
     save=_save_ideas,
+    before_save=_check_ideas,
     max_items=50,
     clean_options=whole_number_option("count", default=3, low=1, high=10),
 )

@@ -262,27 +262,47 @@ def inventory_import_csv(*, site: Site, data: bytes) -> dict:
 
 @transaction.atomic
 def _csv_pages_save(*, site: Site, rows: dict[str, tuple[str, str]]) -> tuple[int, int]:
+    return _pages_upsert(site=site, rows=rows, source=PageSource.CSV, live=False)
+
+
+def _pages_upsert(
+    *, site: Site, rows: dict[str, tuple[str, str]], source: str, live: bool
+) -> tuple[int, int]:
+    """Create the missing pages as `source` and give the others the rows' title and summary (an empty
+    summary keeps theirs); `live`: the source vouches that the pages answer 200 now. (created, updated)"""
     existing = {page.url: page for page in SitePage.objects.filter(site=site, url__in=list(rows))}
-    new = []
+    new, now = [], timezone.now()
     for url, (title, summary) in rows.items():
         page = existing.get(url)
-        if page is None:
-            new.append(
-                SitePage(
-                    account_id=site.account_id,
-                    site=site,
-                    url=url,
-                    source=PageSource.CSV,
-                    title=title or title_from_url(url),
-                    summary=summary,
-                )
+        if page is not None:
+            status = 200 if live else page.http_status
+            page_details_save(page=page, title=title, summary=summary or page.summary, status=status)
+            continue
+        new.append(
+            SitePage(
+                account_id=site.account_id,
+                site=site,
+                url=url,
+                source=source,
+                title=title or title_from_url(url),
+                summary=summary,
+                http_status=200 if live else None,
+                checked_at=now if live else None,
             )
-        else:
-            page_details_save(
-                page=page, title=title, summary=summary or page.summary, status=page.http_status
-            )
+        )
     SitePage.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
     return len(new), len(existing)
+
+
+@transaction.atomic
+def destination_pages_save(*, site: Site, pages: list[tuple[str, str, str]]) -> Upserted:
+    """Upsert the (url, title, summary) the destination lists and remove the destination pages it no
+    longer lists; a URL already imported from elsewhere gets the destination's title and summary."""
+    rows = {url[:1000]: (title[:300], summary) for url, title, summary in pages if url}
+    created, updated = _pages_upsert(site=site, rows=rows, source=PageSource.DESTINATION, live=True)
+    gone = SitePage.objects.filter(site=site, source=PageSource.DESTINATION).exclude(url__in=list(rows))
+    removed, _ = gone.delete()
+    return Upserted(created=created, updated=updated, removed=removed)
 
 
 def generated_page_save(

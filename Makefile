@@ -8,7 +8,7 @@ EXTRAS ?= dev,semantic
 # The demo and the development server run on the embedded default, whatever the shell exports.
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AI_PROVIDER -u OPENAI_API_KEY
 
-.PHONY: install demo run test test-long lint format services worker beat fake-openai bench bench-clustering clean
+.PHONY: install demo run test test-long lint format services worker beat fake-openai bench bench-clustering bench-site-guard clean
 
 install: $(VENV)/.installed
 
@@ -61,6 +61,9 @@ bench: install services
 
 bench-clustering: install
 	$(PY) bench/clustering.py
+
+bench-site-guard: install
+	$(PY) bench/site_guard.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -162,13 +162,25 @@ class FunctionCalls:
         )
 
     def commit(self, unit: Unit, answer, started: float) -> None:
-        """Save the answer, log it, count it against the caller's guard and charge it: one transaction."""
+        """Save the answer, log it, count it against the caller's guard and charge it: one transaction.
+
+        The function's `before_save` (an embedding call) runs first, outside that transaction.
+        """
         try:
+            checked = None
+            if self.function.before_save is not None:
+                checked = self.function.before_save(
+                    answer,
+                    site=self.site,
+                    options=self.options,
+                    automation_run_id=self.log_fields["automation_run_id"],
+                    stage=self.log_fields["stage"],
+                )
             with transaction.atomic():
                 # The rows still eligible, locked: a repeated or overtaken call finds none and saves nothing.
                 rows = self.function.locked(site=self.site, ids=unit.ids)
                 saved = self.function.save(
-                    rows, answer, site=self.site, options=self.options, unit_input=unit.input
+                    rows, answer, site=self.site, options=self.options, unit_input=unit.input, checked=checked
                 )
                 if saved is None:
                     self.result.skipped += 1

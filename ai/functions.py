@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from ai import links, specs
+from ai import guard, links, specs
 from ai import sql as ai_sql
 from ai.offline import html_text
 from billing.models import OperationType
@@ -80,8 +80,8 @@ class AIFunction:
     operation_type: str
     eligible: Callable[..., QuerySet]  # the owning app's selector, called as eligible(site=site)
     build_input: Callable[..., dict]  # (subject, *, site, options): subject is one row, or all (one_call)
-    # (rows, answer, *, site, options, unit_input) on the locked, still-eligible rows; unit_input is
-    # what the call was asked.
+    # (rows, answer, *, site, options, unit_input, checked) on the locked, still-eligible rows:
+    # unit_input is what the call was asked, checked what `before_save` made of the answer (or None).
     save: Callable[..., Saved | None]
     max_items: int = 100
     min_items: int = 1
@@ -90,6 +90,9 @@ class AIFunction:
     clean_options: Callable[[dict], dict] = no_options
     quantity: Callable[[list, dict], int] = lambda items, options: len(items)  # for the estimate
     on_failure: Callable[[list[int], str], None] | None = None
+    # Work on the answer that must not run in the save's transaction (an embedding call): its
+    # result is passed to `save` as `checked` (answer, *, site, options, automation_run_id, stage).
+    before_save: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:
@@ -135,7 +138,7 @@ def _cluster_input(keywords, *, site, options):
     }
 
 
-def _save_clusters(keywords, answer, *, site, options, unit_input):
+def _save_clusters(keywords, answer, *, site, options, unit_input, checked):
     by_text = {specs.normalize_text(keyword.keyword): keyword for keyword in keywords}
     created = mapped = 0
     for proposal in specs.read_clusters(answer.data):
@@ -177,16 +180,33 @@ def _ideas_input(cluster, *, site, options):
     }
 
 
-def _save_ideas(clusters, answer, *, site, options, unit_input):
+def _check_ideas(answer, *, site, options, automation_run_id, stage):
+    """The cannibalization guard's verdict on each idea of the answer, before the save's transaction."""
+    ideas = specs.read_ideas(answer.data, count=options["count"])
+    texts = [
+        guard.idea_text(title=idea.title, description=idea.description, keywords=list(idea.covered_keywords))
+        for idea in ideas
+    ]
+    return guard.ideas_check(
+        texts,
+        titles=[idea.title for idea in ideas],
+        site=site,
+        automation_run_id=automation_run_id,
+        stage=stage,
+    )
+
+
+def _save_ideas(clusters, answer, *, site, options, unit_input, checked):
     if not clusters:
         return None
     cluster = clusters[0]
     keyword_ids = {specs.normalize_text(k.keyword): k.pk for k in cluster.keywords.all()}
     ideas = specs.read_ideas(answer.data, count=options["count"])
-    for idea in ideas:
+    for idea, verdict in zip(ideas, checked, strict=True):
         covered = {
             keyword_ids[key] for key in map(specs.normalize_text, idea.covered_keywords) if key in keyword_ids
         }
+        match = verdict.match
         planner_services.idea_create(
             cluster=cluster,
             fields=planner_services.IdeaFields(
@@ -196,10 +216,16 @@ def _save_ideas(clusters, answer, *, site, options, unit_input):
                 content_structure=idea.content_structure,
                 estimated_word_count=idea.estimated_word_count,
                 keyword_ids=tuple(sorted(covered)),
+                duplicate_of=match.target if match else "",
+                duplicate_score=match.score if match else None,
+                embedding=verdict.vector,
+                embedding_model=verdict.model,
             ),
         )
     planner_services.cluster_mark_mapped(cluster=cluster)
-    return Saved(quantity=1, created=len(ideas))
+    # Charged as before: the call was made; held-back ideas are counted for the stage result.
+    held_back = sum(verdict.match is not None for verdict in checked)
+    return Saved(quantity=1, created=len(ideas), details={"ideas_held_back": held_back})
 
 
 GENERATE_IDEAS = AIFunction(
@@ -208,6 +234,7 @@ GENERATE_IDEAS = AIFunction(
     eligible=planner_selectors.clusters_ready_for_ideas,
     build_input=_ideas_input,
     save=_save_ideas,
+    before_save=_check_ideas,
     max_items=50,
     clean_options=whole_number_option("count", default=3, low=1, high=10),
 )
@@ -230,7 +257,7 @@ def _content_input(task, *, site, options):
     }
 
 
-def _save_content(tasks, answer, *, site, options, unit_input):
+def _save_content(tasks, answer, *, site, options, unit_input, checked):
     if not tasks:
         return None
     article = specs.read_article(answer.data)
@@ -269,7 +296,7 @@ def _image_prompts_input(content, *, site, options):
     }
 
 
-def _save_image_prompts(contents, answer, *, site, options, unit_input):
+def _save_image_prompts(contents, answer, *, site, options, unit_input, checked):
     if not contents:
         return None
     prompts = specs.read_image_prompts(answer.data, limit=options["images_per_content"])
@@ -290,7 +317,7 @@ GENERATE_IMAGE_PROMPTS = AIFunction(
 # generate_images -------------------------------------------------------------------------------
 
 
-def _save_image(images, answer, *, site, options, unit_input):
+def _save_image(images, answer, *, site, options, unit_input, checked):
     if not images:
         return None
     writer_services.image_store(image=images[0], png=answer.png)

@@ -140,6 +140,11 @@ def count_clustered(result: dict, outcome: FunctionResult, stage: "Stage") -> No
     result[stage.processed_key] += outcome.details.get("keywords_mapped", 0)
 
 
+def count_ideas(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
+    result[stage.processed_key] += outcome.processed
+    result["ideas_held_back"] += outcome.details.get("ideas_held_back", 0)
+
+
 def count_words(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
     result[stage.processed_key] += outcome.processed
     result["total_words"] += outcome.details.get("words", 0)
@@ -298,6 +303,9 @@ STAGES: tuple[Stage, ...] = (
         start=ai_step("generate_ideas"),
         processed_key="clusters_processed",
         created_key="ideas_created",
+        # Ideas the cannibalization guard saved as `duplicate` (counted in ideas_created too).
+        extra_result_keys=("ideas_held_back",),
+        tally=count_ideas,
         cap_field="max_clusters_per_run",
         skips_disabled=True,
         project=lambda *, pending, earlier, config: pending + math.ceil(earlier[1] / KEYWORDS_PER_CLUSTER),

@@ -31,6 +31,7 @@ class Topic:
     aspects: tuple[str, ...]
 
 
+# fmt: off
 TOPICS = (
     Topic("home fitness", "home-fitness", "trains at home without a gym",
           ("kettlebell swings", "resistance bands", "bodyweight squats", "push-up progressions",
@@ -71,6 +72,7 @@ TOPICS = (
           ("booking windows", "luggage limits", "local transport", "travel documents", "currency exchange",
            "layovers", "off-season trips", "itineraries")),
 )
+# fmt: on
 
 ANGLES = (
     ("A beginner's guide to {subject}", "guide-to-{slug}"),
@@ -112,18 +114,29 @@ def make_pages(seed: int = 23) -> list[SitePage]:
         for subject in topic.subjects:
             for title_format, path_format in ANGLES:
                 first, second, third, fourth = chooser.sample(topic.aspects, 4)
-                words = {"subject": subject, "Subject": capitalized(subject), "slug": slugify(subject),
-                         "count": chooser.choice((5, 7, 9, 10)), "activity": topic.activity,
-                         "first": first, "second": second, "third": third, "fourth": fourth}
+                words = {
+                    "subject": subject,
+                    "Subject": capitalized(subject),
+                    "slug": slugify(subject),
+                    "count": chooser.choice((5, 7, 9, 10)),
+                    "activity": topic.activity,
+                    "first": first,
+                    "second": second,
+                    "third": third,
+                    "fourth": fourth,
+                }
                 number = len(pages) + 1
-                pages.append(SitePage(
-                    topic=topic.name, subject=subject,
-                    path=f"/{topic.slug}/{path_format.format(**words)}/",
-                    title=title_format.format(**words),
-                    summary=" ".join(sentence.format(**words) for sentence in SENTENCES),
-                    status=404 if number % GONE_EVERY == 0 else 200,
-                    lastmod=f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}",
-                ))
+                pages.append(
+                    SitePage(
+                        topic=topic.name,
+                        subject=subject,
+                        path=f"/{topic.slug}/{path_format.format(**words)}/",
+                        title=title_format.format(**words),
+                        summary=" ".join(sentence.format(**words) for sentence in SENTENCES),
+                        status=404 if number % GONE_EVERY == 0 else 200,
+                        lastmod=f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}",
+                    )
+                )
     return pages
 
 
@@ -204,8 +217,10 @@ class SitemapServer:
                 body = sitemap_xml("urlset", entries)
                 return 200, {"Content-Type": "application/xml"}, gzip.compress(body) if index % 2 else body
         if path == MISC_SITEMAP:
-            return 200, {"Content-Type": "application/xml"}, sitemap_xml(
-                "urlset", f"<url><loc>{self.url}{REDIRECT_PATH}</loc></url>"
+            return (
+                200,
+                {"Content-Type": "application/xml"},
+                sitemap_xml("urlset", f"<url><loc>{self.url}{REDIRECT_PATH}</loc></url>"),
             )
         if path == REDIRECT_PATH:
             return 301, {"Location": self.redirect_target}, b""

@@ -4,6 +4,7 @@ from celery.schedules import crontab
 
 from automation import task_names
 from events import task_names as events_task_names
+from planner import task_names as planner_task_names
 from publishing import task_names as publishing_task_names
 
 
@@ -41,6 +42,12 @@ def beat_schedule() -> dict:
             "task": task_names.PRUNE_OLD_LOGS_TASK,
             "schedule": crontab(minute=30, hour=3),
             "options": {"expires": 60 * 60},
+        },
+        # Sites whose inventory is older than their refresh_hours read their sitemap again.
+        "refresh-site-inventories": {
+            "task": planner_task_names.REFRESH_DUE_INVENTORIES_TASK,
+            "schedule": crontab(minute="*/15"),
+            "options": {"expires": 14 * 60},
         },
         # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
         "compact-stage-row-counts": {

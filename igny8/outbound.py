@@ -51,6 +51,11 @@ class OutboundFailed(ApplicationError):
     default_message = "The remote server could not be reached."
 
 
+class CrossHostRedirect(UrlNotAllowed):
+    code = "cross_host_redirect"
+    default_message = "The address redirects to another host, which is not followed."
+
+
 class ResponseTooLarge(OutboundFailed):
     code = "response_too_large"
     default_message = "The remote server's answer is larger than allowed."
@@ -142,6 +147,15 @@ class GuardedTransport(httpx.HTTPTransport):
         )
 
 
+def refuse_cross_host_redirect(response: httpx.Response) -> None:
+    location = response.headers.get("location") if response.is_redirect else None
+    if location is None:
+        return
+    target = response.request.url.join(location)
+    if target.host != response.request.url.host:
+        raise CrossHostRedirect(f"{response.request.url} redirects to another host ({target.host}).")
+
+
 @dataclass
 class OutboundResponse:
     status_code: int
@@ -154,9 +168,15 @@ class OutboundResponse:
 
 
 class OutboundClient:
-    """A client for user-given URLs; use it as a context manager or call `close()`."""
+    """A client for user-given URLs; use it as a context manager or call `close()`.
 
-    def __init__(self, *, policy: Policy | None = None, timeout: float | None = None):
+    `same_host_redirects`: a redirect to another host name raises CrossHostRedirect instead of being
+    followed (a sitemap must not send us to hosts the user never named).
+    """
+
+    def __init__(
+        self, *, policy: Policy | None = None, timeout: float | None = None, same_host_redirects: bool = False
+    ):
         self.max_bytes = settings.OUTBOUND_MAX_RESPONSE_BYTES
         self.client = httpx.Client(
             transport=GuardedTransport(policy or Policy.from_settings()),
@@ -165,6 +185,7 @@ class OutboundClient:
             max_redirects=MAX_REDIRECTS,
             trust_env=False,
             headers={"User-Agent": "IGNY8-Automation"},
+            event_hooks={"response": [refuse_cross_host_redirect]} if same_host_redirects else None,
         )
 
     def __enter__(self) -> "OutboundClient":

@@ -291,6 +291,13 @@ ALLOW_PRIVATE_URLS = env_bool("ALLOW_PRIVATE_URLS", False)
 OUTBOUND_ALLOW_NETWORKS = os.environ.get("OUTBOUND_ALLOW_NETWORKS", "")
 OUTBOUND_TIMEOUT = env_float("OUTBOUND_TIMEOUT", 15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env_int("OUTBOUND_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+# Site inventory (planner.sitemaps): seconds between two requests of a refresh (politeness), whether a
+# refresh reads each page for its title and description, and the most pages one sitemap may list.
+INVENTORY_FETCH_DELAY = env_float("INVENTORY_FETCH_DELAY", 1.0)
+INVENTORY_READ_PAGES = env_bool("INVENTORY_READ_PAGES", True)
+INVENTORY_MAX_PAGES = env_int("INVENTORY_MAX_PAGES", 5000)
+# The cannibalization guard compares an idea with other ideas at max(the site's duplicate_threshold, this).
+GUARD_IDEA_THRESHOLD = env_float("GUARD_IDEA_THRESHOLD", 0.9)
 # Publishing: a claim's lease, retry back-off; PUBLIC_URL prefixes image URLs in webhook bodies.
 PUBLISHING_LEASE_SECONDS = env_float("PUBLISHING_LEASE_SECONDS", 600.0)
 PUBLISHING_RETRY_BASE_SECONDS = env_float("PUBLISHING_RETRY_BASE_SECONDS", 60.0)

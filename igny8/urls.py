@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/auth/", include("tenancy.urls")),
     path("api/v1/billing/", include("billing.urls")),
     path("api/v1/planner/", include(ai_urls.planner_actions)),
+    path("api/v1/planner/", include(publishing_urls.planner_actions)),
     path("api/v1/planner/", include("planner.urls")),
     path("api/v1/writer/", include(ai_urls.writer_actions)),
     path("api/v1/writer/", include(publishing_urls.writer_actions)),

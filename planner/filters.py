@@ -1,7 +1,7 @@
 import django_filters
 
 from igny8.filters import IdFilter
-from planner.models import Cluster, ContentIdea, Keyword
+from planner.models import Cluster, ContentIdea, Keyword, SitePage
 
 
 class KeywordFilter(django_filters.FilterSet):
@@ -24,3 +24,9 @@ class ContentIdeaFilter(django_filters.FilterSet):
     class Meta:
         model = ContentIdea
         fields = ["status", "disabled", "content_type", "content_structure", "cluster_id"]
+
+
+class SitePageFilter(django_filters.FilterSet):
+    class Meta:
+        model = SitePage
+        fields = ["source", "http_status"]

@@ -323,10 +323,17 @@ class IdeaFields:
     content_structure: str = ContentStructure.ARTICLE
     estimated_word_count: int = 1000
     keyword_ids: tuple[int, ...] = ()
+    # Set by the cannibalization guard: held back as `duplicate` of this URL or title, at this score.
+    duplicate_of: str = ""
+    duplicate_score: float | None = None
+    embedding: bytes | None = None
+    embedding_model: str = ""
 
 
 def idea_create(*, cluster: Cluster, fields: IdeaFields) -> ContentIdea:
-    """An idea of `cluster`; its title falls back to the cluster name, its word count to 300–5000."""
+    """An idea of `cluster`; its title falls back to the cluster name, its word count to 300–5000.
+
+    An idea with `duplicate_of` is saved held back (`duplicate`) until a reviewer releases it."""
     idea = ContentIdea.objects.create(
         account_id=cluster.account_id,
         site_id=cluster.site_id,
@@ -336,6 +343,11 @@ def idea_create(*, cluster: Cluster, fields: IdeaFields) -> ContentIdea:
         content_type=fields.content_type,
         content_structure=fields.content_structure,
         estimated_word_count=min(max(int(fields.estimated_word_count), 300), 5000),
+        status=IdeaStatus.DUPLICATE if fields.duplicate_of else IdeaStatus.NEW,
+        duplicate_of_url=fields.duplicate_of[:1000],
+        duplicate_score=fields.duplicate_score,
+        embedding=fields.embedding,
+        embedding_model=fields.embedding_model,
     )
     if fields.keyword_ids:
         idea.keywords.set(cluster.keywords.filter(pk__in=fields.keyword_ids))

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from planner import views
@@ -6,5 +7,6 @@ router = SimpleRouter()
 router.register("keywords", views.KeywordViewSet, basename="keyword")
 router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("ideas", views.ContentIdeaViewSet, basename="idea")
+router.register("inventory", views.SitePageViewSet, basename="inventory")
 
-urlpatterns = router.urls
+urlpatterns = [path("knowledge/", views.SiteKnowledgeView.as_view(), name="site-knowledge"), *router.urls]

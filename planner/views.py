@@ -7,24 +7,35 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
+from rest_framework.views import APIView
 
 from igny8.api import success
-from igny8.errors import ValidationFailed
+from igny8.errors import ServiceUnavailable, ValidationFailed
+from igny8.outbound import CrossHostRedirect, UrlNotAllowed
+from igny8.parsers import BoundedJSONParser
 from igny8.schema import errors
-from planner import services
-from planner.filters import ClusterFilter, ContentIdeaFilter, KeywordFilter
-from planner.models import Cluster, ContentIdea, Keyword
+from planner import inventory, services
+from planner.filters import ClusterFilter, ContentIdeaFilter, KeywordFilter, SitePageFilter
+from planner.models import Cluster, ContentIdea, Keyword, SitePage
 from planner.serializers import (
     ClusterSerializer,
     ContentIdeaSerializer,
     CsvImportResultSerializer,
     CsvImportSerializer,
+    IdsSerializer,
+    InventoryImportResultSerializer,
     KeywordBulkResultSerializer,
     KeywordInputSerializer,
     KeywordSerializer,
     KeywordUpdateSerializer,
+    RefreshQueuedSerializer,
+    ReleasedSerializer,
+    SiteKnowledgeSerializer,
+    SitemapImportSerializer,
+    SitePageSerializer,
 )
 from tenancy.api import SITE_ID_PARAMETER, SiteScopedMixin
+from tenancy.selectors import site_get_for_user
 
 LIST_SCHEMA = extend_schema(parameters=[SITE_ID_PARAMETER])
 
@@ -146,3 +157,110 @@ class ContentIdeaViewSet(SiteScopedMixin, ReadUpdateViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.idea_update(idea=serializer.instance, fields=serializer.validated_data)
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=IdsSerializer,
+        responses={200: ReleasedSerializer},
+        extensions=errors("invalid_ids"),
+        description="Held-back (`duplicate`) ideas back to `new`; their `duplicate_of` stays on record.",
+    )
+    @action(detail=False, methods=["post"])
+    def release(self, request):
+        site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
+        serializer = IdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        released = inventory.ideas_release(site=site, ids=serializer.validated_data["ids"])
+        return success({"released": released})
+
+
+SITEMAP_ERRORS = (
+    "sitemap_invalid",
+    "sitemap_unavailable",
+    "too_many_pages",
+    UrlNotAllowed,
+    CrossHostRedirect,
+    "url_unreachable",
+    "sitemap_too_large",
+)
+
+
+@extend_schema_view(list=LIST_SCHEMA)
+class SitePageViewSet(
+    SiteScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The site inventory: its pages from sitemaps and CSVs, and the articles generated for it."""
+
+    queryset = SitePage.objects.all()
+    serializer_class = SitePageSerializer
+    filterset_class = SitePageFilter
+    search_fields = ["url", "title"]
+    ordering_fields = ["id", "url", "title", "checked_at", "created_at"]
+    site_required_actions = ("list", "import_pages", "refresh")
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request={"application/json": SitemapImportSerializer, "multipart/form-data": CsvImportSerializer},
+        responses={200: InventoryImportResultSerializer},
+        extensions=errors(*SITEMAP_ERRORS, "file_too_large", "invalid_encoding", "missing_header"),
+        description="Import the pages a sitemap lists (JSON `{sitemap_url}`; its settings are saved) or a "
+        "CSV (`file` with columns url,title,summary). A refresh then reads each sitemap page.",
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import", parser_classes=[BoundedJSONParser, MultiPartParser]
+    )
+    def import_pages(self, request):
+        site = self.get_site()
+        if "file" in request.data or request.content_type.startswith("multipart/"):
+            serializer = CsvImportSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data["file"]
+            services.csv_size_check(size=upload.size)
+            result = inventory.inventory_import_csv(site=site, data=upload.read())
+            return success({"source": "csv", "removed": 0, **result})
+        serializer = SitemapImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = inventory.inventory_import_sitemap(site=site, **serializer.validated_data)
+        return success(
+            {
+                "source": "sitemap",
+                "created": result["created"],
+                "updated": result["updated"],
+                "removed": result["removed"],
+                "skipped": 0,
+                "errors": [],
+            }
+        )
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=None,
+        responses={202: RefreshQueuedSerializer},
+        extensions=errors(ServiceUnavailable),
+        description="Queue a refresh: the sitemap is read again and each of its pages read.",
+    )
+    @action(detail=False, methods=["post"])
+    def refresh(self, request):
+        task_id = inventory.inventory_refresh_enqueue(site=self.get_site())
+        return success({"task_id": task_id}, message="refresh queued", status_code=status.HTTP_202_ACCEPTED)
+
+
+class SiteKnowledgeView(APIView):
+    """GET/PATCH the site's knowledge settings (sitemap, patterns, refresh, links, guard, quality)."""
+
+    @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: SiteKnowledgeSerializer})
+    def get(self, request):
+        site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
+        return success(SiteKnowledgeSerializer(inventory.knowledge_for_site(site=site)).data)
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=SiteKnowledgeSerializer,
+        responses={200: SiteKnowledgeSerializer},
+    )
+    def patch(self, request):
+        site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
+        serializer = SiteKnowledgeSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        knowledge = inventory.knowledge_update(site=site, fields=serializer.validated_data)
+        return success(SiteKnowledgeSerializer(knowledge).data)

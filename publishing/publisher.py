@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from events.services import event_emit
 from igny8.encryption import SecretUnreadable
+from planner.inventory import generated_page_publish
 from publishing.models import Destination, DestinationHealth, Publication, PublishedImage
 from publishing.remote import Progress, RemoteError, RemoteMedia
 from publishing.services import destination_record_health
@@ -149,6 +150,7 @@ def publication_succeed(*, claim: Claim, external_id: str, external_url: str, no
         publish_error="",
         updated_at=now,
     )
+    generated_page_publish(content_id=claim.content_id, url=external_url)
     publication.claimed_until, publication.attempts, publication.next_attempt_at = None, 0, None
     publication.published_at, publication.publish_count = now, publication.publish_count + 1
     publication.save()

@@ -101,3 +101,9 @@ class PublishResultSerializer(serializers.Serializer):
 
 class UnscheduleResultSerializer(serializers.Serializer):
     unscheduled = serializers.IntegerField()
+
+
+class DestinationImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    removed = serializers.IntegerField(help_text="Destination pages no longer listed, removed.")

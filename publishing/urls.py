@@ -13,3 +13,12 @@ writer_actions = [
     path("content/publish/", views.ContentPublishView.as_view(), name="content-publish"),
     path("content/unschedule/", views.ContentUnscheduleView.as_view(), name="content-unschedule"),
 ]
+
+# Under the planner's path, next to the other inventory imports (planner cannot import publishing).
+planner_actions = [
+    path(
+        "inventory/import_destination/",
+        views.InventoryImportDestinationView.as_view(),
+        name="inventory-import-destination",
+    ),
+]

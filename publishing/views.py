@@ -11,8 +11,10 @@ from igny8.api import success
 from igny8.schema import errors
 from publishing import services
 from publishing.errors import DestinationExists, NoDestination, NotPublishable
+from publishing.inventory import destination_pages_import
 from publishing.models import Destination
 from publishing.serializers import (
+    DestinationImportResultSerializer,
     DestinationReplaceSerializer,
     DestinationSerializer,
     PublishResultSerializer,
@@ -103,6 +105,20 @@ class ContentPublishView(APIView):
             for c in contents
         ]
         return success(PublishResultSerializer({"scheduled": scheduled}).data)
+
+
+class InventoryImportDestinationView(APIView):
+    """Import the published posts and pages of the site's WordPress into its inventory."""
+
+    @extend_schema(
+        parameters=[SITE_ID_PARAMETER],
+        request=None,
+        responses={200: DestinationImportResultSerializer},
+        extensions=errors(NoDestination, "unsupported_destination", "destination_unreachable"),
+    )
+    def post(self, request):
+        site = site_get_for_user(user=request.user, site_id=request.query_params.get("site_id"))
+        return success(DestinationImportResultSerializer(destination_pages_import(site=site)).data)
 
 
 class ContentUnscheduleView(APIView):

@@ -13,6 +13,7 @@ os.environ.setdefault("CACHE_KEY_PREFIX", "igny8-test")
 os.environ.setdefault("SECRETS_ENCRYPTION_KEYS", "dGVzdHMtb25seS1rZXktbmV2ZXItcHJvZHVjdGlvbiE=")
 # The tests' WordPress, webhook receivers and fault proxies listen on loopback.
 os.environ.setdefault("ALLOW_PRIVATE_URLS", "1")
+os.environ.setdefault("INVENTORY_FETCH_DELAY", "0.005")
 _scratch = os.environ.setdefault("IGNY8_TEST_DIR", tempfile.mkdtemp(prefix="igny8-test-"))
 os.environ.setdefault("AUTOMATION_LOG_DIR", os.path.join(_scratch, "logs"))
 os.environ.setdefault("MEDIA_ROOT", os.path.join(_scratch, "media"))

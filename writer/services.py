@@ -5,8 +5,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils.html import strip_tags
 
 from igny8.errors import InvalidTransition, NotFound, ValidationFailed
+from planner.inventory import generated_page_save
 from planner.models import IdeaStatus, Keyword
 from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
@@ -100,7 +102,8 @@ class ArticleFields:
 
 
 def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
-    """The task's article as a `draft`; the task (and its idea) become `completed`."""
+    """The task's article as a `draft`; the task (and its idea) become `completed`; the article enters
+    the site's inventory (a generated page, no URL until published). Call it in one transaction."""
     if Content.objects.filter(task=task).exists():
         raise ValidationFailed(f"Task {task.pk} already has content.", code="conflict")
     content = Content.objects.create(
@@ -120,6 +123,11 @@ def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
         cluster_id=task.cluster_id,
         content_type=task.content_type,
         content_structure=task.content_structure,
+    )
+    summary = content.meta_description or " ".join(strip_tags(content.content_html).split())[:300]
+    generated_page_save(
+        account_id=content.account_id, site_id=content.site_id, content_id=content.pk,
+        title=content.title, summary=summary,
     )
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.COMPLETED)
     if task.idea_id:

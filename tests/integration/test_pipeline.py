@@ -33,7 +33,7 @@ from writer.models import Content, Image, Task
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 RESULT_KEYS = {
     1: {"keywords_processed", "clusters_created", "batches_run"},
-    2: {"clusters_processed", "ideas_created"},
+    2: {"clusters_processed", "ideas_created", "ideas_held_back"},
     3: {"ideas_processed", "tasks_created"},
     4: {"tasks_processed", "content_created", "total_words"},
     5: {"content_processed", "prompts_created"},
@@ -83,8 +83,8 @@ def test_a_full_run_from_keywords_to_review(fake_openai, worker):
         )
     assert run.total_credits_used == -sum(ledger.values_list("amount", flat=True))
     calls = AITaskLog.objects.filter(automation_run_id=run.run_id, status="success")
-    # Every charged call has its ledger row; ordering keywords by their embeddings is logged but free.
-    assert calls.exclude(function="embed_keywords").count() == ledger.count()
+    # Every charged call has its ledger row; embeddings (keyword order, the ideas' guard) are logged, free.
+    assert calls.exclude(function__in=["embed_keywords", "guard_ideas"]).count() == ledger.count()
     assert calls.get(function="embed_keywords").credits_used == 0
     assert cache.get(automation_lock_key(site.pk)) is None
     assert_exactly_once(site, run)

@@ -160,6 +160,8 @@ def test_json_is_the_only_body_format_but_for_the_csv_upload(schema):
         media_types = set(operation.get("requestBody", {}).get("content", {}))
         if operation["operationId"] == "keywords_import_csv":
             assert media_types == {"multipart/form-data"}
+        elif operation["operationId"] == "inventory_import":  # a sitemap URL, or a CSV file
+            assert media_types == {"application/json", "multipart/form-data"}
         elif media_types:
             assert media_types == {"application/json"}, f"{method.upper()} {path}"
 

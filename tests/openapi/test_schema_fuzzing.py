@@ -51,6 +51,11 @@ STATE_CODES = {
     "nothing_to_retry",
     "url_not_allowed",  # a webhook URL that resolves to a refused address (or not at all)
     "url_unreachable",
+    # A sitemap URL whose document is not a readable sitemap (or redirects to another host).
+    "sitemap_invalid",
+    "sitemap_unavailable",
+    "sitemap_too_large",
+    "cross_host_redirect",
 }
 STATE_FIELDS = {
     "auth_register": {"email", "password"},

@@ -1,0 +1,120 @@
+"""The cannibalization guard of stage 2: ideas too close to what the site already has are held back.
+
+Each new idea (title, description, keywords) is embedded with the model the inventory uses, then
+compared by cosine with the site's inventory pages and generated articles (pages answering 4xx/5xx
+are left out), with the earlier ideas of the site that have a vector of that model, and with the
+ideas before it in the same answer. Pages are compared at the site's `duplicate_threshold`.
+Ideas are compared with ideas at `max(duplicate_threshold, GUARD_IDEA_THRESHOLD)`: two ideas share
+the model's outline words ("practical advice; common mistakes; a short FAQ"), so unrelated ideas
+of one answer already score 0.75-0.87 with the offline model (docs/SITE-KNOWLEDGE.md).
+Runs outside any transaction: it embeds (a provider call with the openai provider).
+"""
+
+from dataclasses import dataclass
+
+import numpy
+from django.conf import settings
+
+from ai.embeddings import embed_texts
+from ai.site_pages import pages_with_vectors
+from planner.models import ContentIdea, SiteKnowledge, SitePage
+from tenancy.models import Site
+
+
+@dataclass(frozen=True)
+class Match:
+    target: str  # the page URL, or the title of an earlier idea or unpublished article
+    score: float
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One idea's verdict and vector (saved with the idea, so later ideas compare with it)."""
+
+    match: Match | None
+    vector: bytes
+    model: str
+
+
+def idea_text(*, title: str, description: str, keywords: list[str]) -> str:
+    text = f"{title}. {description}".strip(". ")
+    return f"{text}. Keywords: {', '.join(keywords)}." if keywords else text
+
+
+def duplicate_threshold(*, site: Site) -> float:
+    knowledge = SiteKnowledge.objects.filter(site=site).only("duplicate_threshold").first()
+    if knowledge is None:
+        return SiteKnowledge._meta.get_field("duplicate_threshold").default
+    return knowledge.duplicate_threshold
+
+
+def _earlier_ideas(*, site: Site, model: str) -> tuple[list[str], numpy.ndarray]:
+    rows = list(
+        ContentIdea.objects.filter(site=site, embedding_model=model, embedding__isnull=False)
+        .order_by("pk")
+        .values_list("idea_title", "embedding")
+    )
+    if not rows:
+        return [], numpy.zeros((0, 0), dtype=numpy.float32)
+    return [title for title, _ in rows], numpy.vstack(
+        [numpy.frombuffer(bytes(vector), dtype=numpy.float32) for _, vector in rows]
+    )
+
+
+def _best(scores: numpy.ndarray, targets: list[str], threshold: float) -> Match | None:
+    if not len(targets):
+        return None
+    index = int(numpy.argmax(scores))
+    return Match(targets[index], round(float(scores[index]), 4)) if scores[index] >= threshold else None
+
+
+def judge(
+    vectors: numpy.ndarray,
+    *,
+    titles: list[str],
+    pages: tuple[list[str], numpy.ndarray],
+    ideas: tuple[list[str], numpy.ndarray],
+    page_threshold: float,
+    idea_threshold: float,
+) -> list[Match | None]:
+    """Each idea vector's closest match over its threshold: pages, earlier ideas, ideas before it."""
+    verdicts = []
+    for position, vector in enumerate(vectors):
+        candidates = [
+            _best(pages[1] @ vector, pages[0], page_threshold) if pages[0] else None,
+            _best(ideas[1] @ vector, ideas[0], idea_threshold) if ideas[0] else None,
+            _best(vectors[:position] @ vector, titles[:position], idea_threshold) if position else None,
+        ]
+        found = [match for match in candidates if match is not None]
+        verdicts.append(max(found, key=lambda match: match.score) if found else None)
+    return verdicts
+
+
+def ideas_check(
+    texts: list[str], *, titles: list[str], site: Site, automation_run_id: str = "", stage: int | None = None
+) -> list[Checked]:
+    """A verdict per idea (its text for the vector, its title to name it), in order."""
+    if not texts:
+        return []
+    embedded = embed_texts(
+        texts, site=site, function="guard_ideas", automation_run_id=automation_run_id, stage=stage
+    )
+    model = embedded.model
+    vectors = numpy.asarray(embedded.vectors, dtype=numpy.float32)
+    page_threshold = duplicate_threshold(site=site)
+    live = SitePage.objects.filter(site=site).exclude(http_status__gte=400)
+    pages, page_matrix = pages_with_vectors(
+        live, site=site, model=model, automation_run_id=automation_run_id, stage=stage
+    )
+    verdicts = judge(
+        vectors,
+        titles=titles,
+        pages=([page.url or page.title for page in pages], page_matrix),
+        ideas=_earlier_ideas(site=site, model=model),
+        page_threshold=page_threshold,
+        idea_threshold=max(page_threshold, settings.GUARD_IDEA_THRESHOLD),
+    )
+    return [
+        Checked(match=match, vector=vector.tobytes(), model=model)
+        for match, vector in zip(verdicts, vectors, strict=True)
+    ]

@@ -3,6 +3,7 @@
 import pytest
 
 from ai.links import link_candidates, links_per_article
+from planner.inventory import generated_page_publish
 from planner.models import PageSource, SiteKnowledge, SitePage
 from tests.factories import make_content
 
@@ -51,10 +52,9 @@ def test_published_sibling_articles_are_candidates_but_the_article_itself_is_not
     site = tenant.site
     sibling = make_content(site=site, title="Cold brew coffee ratio explained")
     itself = make_content(site=site, title="How to make cold brew coffee")
-    add_page(site, "https://client.example/blog/ratio", sibling.title, source=PageSource.GENERATED,
-             status=None, content_id=sibling.pk)  # fmt: skip
-    add_page(site, "https://client.example/blog/how-to", itself.title, source=PageSource.GENERATED,
-             status=None, content_id=itself.pk)  # fmt: skip
+    # Each article has its generated inventory entry; publishing gives it the URL.
+    generated_page_publish(content_id=sibling.pk, url="https://client.example/blog/ratio")
+    generated_page_publish(content_id=itself.pk, url="https://client.example/blog/how-to")
 
     candidates = link_candidates(site=site, text=itself.title, limit=3, content_id=itself.pk)
 

@@ -53,7 +53,9 @@ def test_content_is_filtered_below_a_score_and_ordered_by_it(owner_client, tenan
     assert_error_envelope(owner_client.get(f"{BASE}?site_id={other_tenant.site.pk}&quality_below=90"), 404)
 
 
-def test_the_review_gate_stores_the_full_verdict_and_flags_an_article_below_the_threshold(tenant):
+def test_the_review_gate_stores_the_full_verdict_and_flags_an_article_below_the_threshold(
+    owner_client, tenant
+):
     SiteKnowledge.objects.create(account=tenant.account, site=tenant.site, quality_threshold=95)
     content = make_content(site=tenant.site, title="Trail shoes")
     content = long_article(content, sections=4)
@@ -68,6 +70,9 @@ def test_the_review_gate_stores_the_full_verdict_and_flags_an_article_below_the_
     assert (content.quality["checked"], content.quality["threshold"]) == ("full", 95)
     assert [item["code"] for item in content.quality["findings"]] == ["image_alt_missing"]
     assert (content.quality["score"], content.quality["flagged"]) == (75, True)
+    for flagged, expected in (("true", [content.pk]), ("false", [])):
+        listed = owner_client.get(f"{BASE}?site_id={tenant.site.pk}&flagged={flagged}").json()["results"]
+        assert [item["id"] for item in listed] == expected
 
 
 def test_an_article_at_or_above_the_threshold_is_not_flagged(tenant):

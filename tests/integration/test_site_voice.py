@@ -80,4 +80,4 @@ def test_an_article_below_the_threshold_is_written_once_more_charged_for_both_an
     assert -sum(ledger.values_list("amount", flat=True)) == expected == run.stage_4_result["credits_used"]
     logs = AITaskLog.objects.filter(automation_run_id=run.run_id, function="generate_content")
     assert sum(logs.values_list("credits_used", flat=True)) == expected
-    assert run.stage_4_result["content_created"] == len(contents)
+    assert run.stage_4_result["content_created"] == run.stage_4_result["regenerated"] == len(contents)

@@ -185,7 +185,9 @@ class FunctionCalls:
                 if saved is None:
                     self.result.skipped += 1
                     return
-                credits = self.charge(unit, answer, started, quantity=saved.quantity)
+                credits = self.charge(
+                    unit, answer, started, quantities=(saved.quantity, *saved.replaced_quantities)
+                )
         except AIError as error:
             self.fail(unit, str(error), started, answer=answer)
             return
@@ -203,14 +205,17 @@ class FunctionCalls:
         for key, value in saved.details.items():
             result.details[key] = result.details.get(key, 0) + value
 
-    def charge(self, unit: Unit, answer, started: float, *, quantity: int) -> int:
-        """Inside the commit: the success log, the guard, then the deduction; returns the credits."""
+    def charge(self, unit: Unit, answer, started: float, *, quantities: tuple[int, ...]) -> int:
+        """Inside the commit: the success log, the guard, then the deduction; returns the credits.
+
+        Each quantity is priced on its own (a regenerated article costs as the two articles would).
+        """
         function, site = self.function, self.site
         tokens_in, tokens_out = getattr(answer, "tokens_in", 0), getattr(answer, "tokens_out", 0)
         model = getattr(answer, "model", "")
         images = int(isinstance(answer, GeneratedImage))
         cost_usd = self.prices.cost(model, tokens_in=tokens_in, tokens_out=tokens_out, images=images)
-        credits = self.costs.cost(function.operation_type, quantity)
+        credits = sum(self.costs.cost(function.operation_type, quantity) for quantity in quantities)
         insert_row(
             AITaskLog,
             **self.log_fields,

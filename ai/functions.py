@@ -14,13 +14,15 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from ai import guard, links, specs
+from ai import guard, links, regeneration, specs
 from ai import sql as ai_sql
-from ai.offline import html_text
+from ai.errors import AIError
+from ai.offline import html_text, html_word_count
 from billing.models import OperationType
 from igny8.errors import ValidationFailed
 from planner import selectors as planner_selectors
 from planner import services as planner_services
+from planner.voice import voice_prompt_for_site
 from tenancy.models import Site
 from writer import selectors as writer_selectors
 from writer import services as writer_services
@@ -32,6 +34,7 @@ class Unit:
 
     items: list
     input: dict = field(default_factory=dict)
+    context: dict = field(default_factory=dict)  # what the call's hooks need that the model is not told
 
     @property
     def ids(self) -> list[int]:
@@ -43,6 +46,8 @@ class Saved:
     quantity: int  # what the call is charged for, in its operation's units
     created: int
     details: dict = field(default_factory=dict)
+    # Answers the saved one replaced (a regeneration), each charged as its own item on top.
+    replaced_quantities: tuple[int, ...] = ()
 
 
 def no_options(payload: dict) -> dict:
@@ -93,6 +98,10 @@ class AIFunction:
     # Work on the answer that must not run in the save's transaction (an embedding call): its
     # result is passed to `save` as `checked` (answer, *, site, options, automation_run_id, stage).
     before_save: Callable[..., Any] | None = None
+    # (item, *, site) -> Unit.context, read with the input
+    build_context: Callable[..., dict] | None = None
+    # (answer data, unit) -> the input of one more call whose answer replaces this one, or None
+    ask_again: Callable[[dict, Unit], dict | None] | None = None
 
     @property
     def name(self) -> str:
@@ -117,7 +126,12 @@ class AIFunction:
         if self.one_call:
             return [Unit(items=items, input=self.build_input(items, site=site, options=options))]
         return [
-            Unit(items=[item], input=self.build_input(item, site=site, options=options)) for item in items
+            Unit(
+                items=[item],
+                input=self.build_input(item, site=site, options=options),
+                context=self.build_context(item, site=site) if self.build_context else {},
+            )
+            for item in items
         ]
 
     def call(self, provider, unit: Unit, model: str) -> Any:
@@ -125,7 +139,20 @@ class AIFunction:
             return provider.generate_image(
                 model=model, prompt=unit.input["prompt"], size=settings.AI_IMAGE_SIZE
             )
-        return provider.complete_json(spec=self.spec, data=unit.input, model=model)
+        answer = provider.complete_json(spec=self.spec, data=unit.input, model=model)
+        again = self.ask_again(answer.data, unit) if self.ask_again else None
+        if again is None:
+            return answer
+        try:
+            second = provider.complete_json(spec=self.spec, data=again, model=model)
+        except AIError:
+            return answer  # the first answer stands; the gate flags it at review
+        return dataclasses.replace(
+            second,
+            tokens_in=answer.tokens_in + second.tokens_in,
+            tokens_out=answer.tokens_out + second.tokens_out,
+            replaced=(*answer.replaced, answer.data),
+        )
 
 
 # auto_cluster ----------------------------------------------------------------------------------
@@ -169,8 +196,14 @@ AUTO_CLUSTER = AIFunction(
 # generate_ideas --------------------------------------------------------------------------------
 
 
+def with_voice(data: dict, *, site: Site) -> dict:
+    """The input with the site's brand voice, when it has one: every provider is told (stages 2, 4, 5)."""
+    voice = voice_prompt_for_site(site=site)
+    return {**data, "voice": voice} if voice else data
+
+
 def _ideas_input(cluster, *, site, options):
-    return {
+    data = {
         "cluster": {
             "name": cluster.name,
             "description": cluster.description,
@@ -178,6 +211,7 @@ def _ideas_input(cluster, *, site, options):
         },
         "count": options["count"],
     }
+    return with_voice(data, site=site)
 
 
 def _check_ideas(answer, *, site, options, automation_run_id, stage):
@@ -245,7 +279,7 @@ GENERATE_IDEAS = AIFunction(
 def _content_input(task, *, site, options):
     keywords = list(task.keywords or [])
     primary_keyword = keywords[0] if keywords else task.title
-    return {
+    data = {
         "title": task.title,
         "primary_keyword": primary_keyword,
         "secondary_keywords": keywords[1:10],
@@ -255,6 +289,7 @@ def _content_input(task, *, site, options):
         # Embeds (a provider call): build_input runs before any transaction, never inside one.
         **links.task_links_input(task, site=site, primary_keyword=primary_keyword),
     }
+    return with_voice(data, site=site)
 
 
 def _save_content(tasks, answer, *, site, options, unit_input, checked):
@@ -263,14 +298,21 @@ def _save_content(tasks, answer, *, site, options, unit_input, checked):
     article = specs.read_article(answer.data)
     # Only links to the pages the call offered survive; the others become plain text.
     linked = links.checked_links(article.content_html, unit_input)
+    replaced = tuple(html_word_count(data["content_html"]) for data in getattr(answer, "replaced", ()))
     writer_services.content_create_for_task(
         task=tasks[0],
         # The spec's reading of the answer has the fields the writer stores, by the same names.
         article=writer_services.ArticleFields(
             **{**dataclasses.asdict(article), "content_html": linked.html}, links=linked.links
         ),
+        regenerated=bool(replaced),
     )
-    return Saved(quantity=article.word_count, created=1, details={"words": article.word_count})
+    return Saved(
+        quantity=article.word_count,
+        created=1,
+        details={"words": article.word_count, "regenerated": len(replaced)},
+        replaced_quantities=replaced,
+    )
 
 
 GENERATE_CONTENT = AIFunction(
@@ -281,6 +323,8 @@ GENERATE_CONTENT = AIFunction(
     save=_save_content,
     max_items=20,
     quantity=lambda tasks, options: sum(task.word_count for task in tasks),
+    build_context=regeneration.content_context,
+    ask_again=regeneration.content_again,
 )
 
 # generate_image_prompts ------------------------------------------------------------------------
@@ -288,12 +332,13 @@ GENERATE_CONTENT = AIFunction(
 
 def _image_prompts_input(content, *, site, options):
     summary = content.meta_description or html_text(content.content_html)[:400]
-    return {
+    data = {
         "title": content.title,
         "primary_keyword": content.primary_keyword,
         "summary": " ".join(summary.split()),
         "in_article_count": options["images_per_content"] - 1,
     }
+    return with_voice(data, site=site)
 
 
 def _save_image_prompts(contents, answer, *, site, options, unit_input, checked):

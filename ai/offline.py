@@ -143,17 +143,27 @@ def article(
     brief: str,
     word_count: int,
     content_structure: str,
+    outline: Sequence[str] = (),
 ) -> dict:
-    """A complete HTML article of about `word_count` words (at least 150) built from the inputs."""
+    """A complete HTML article of about `word_count` words (at least 150) built from the inputs.
+
+    `outline`: the sections the brief asks for, written first, each under its own heading.
+    """
     target = max(150, int(word_count))
     rng = random.Random(int(hashlib.sha256(title.encode()).hexdigest(), 16))
     keywords = [primary_keyword] + [k for k in secondary_keywords if k] or [title]
     blocks = [f"<p>{html.escape(_paragraph(rng, keywords, 3))}</p>"]
     headings = rng.sample(_SECTION_HEADINGS, k=len(_SECTION_HEADINGS))
+    # The brief's outline first, a section each, so the article has the headings it was asked for.
+    outline = [_title(item)[:120] for item in outline]
     section = 0
-    while html_word_count("".join(blocks)) < target * 0.85:
+    while html_word_count("".join(blocks)) < target * 0.85 or section < len(outline):
         keyword = keywords[section % len(keywords)]
-        heading = headings[section % len(headings)].format(Kw=_title(keyword))
+        heading = (
+            outline[section]
+            if section < len(outline)
+            else headings[section % len(headings)].format(Kw=_title(keyword))
+        )
         blocks.append(f"<h2>{html.escape(heading)}</h2>")
         blocks.append(f"<p>{html.escape(_paragraph(rng, keywords, 4))}</p>")
         blocks.append(f"<h3>{html.escape(_SUBHEADINGS[section % len(_SUBHEADINGS)])}</h3>")
@@ -167,8 +177,8 @@ def article(
     blocks.append("<h2>Conclusion</h2>")
     blocks.append(f"<p>{html.escape(conclusion)}</p>")
     content_html = "\n".join(blocks)
-    while html_word_count(content_html) > target * 1.1 and len(blocks) > 4:
-        blocks.pop(-3)  # trim body blocks, keep the conclusion
+    while html_word_count(content_html) > target * 1.1 and len(blocks) > 3 + 4 * len(outline):
+        blocks.pop(-3)  # trim body blocks, keep the conclusion and the outline's sections
         content_html = "\n".join(blocks)
     meta_title = title if len(title) <= 60 else title[:57].rstrip() + "..."
     summary = f"{_title(primary_keyword)}: {brief or 'a practical guide'}"

@@ -28,6 +28,7 @@ class Completion:
     model: str
     tokens_in: int = 0
     tokens_out: int = 0
+    replaced: tuple[dict, ...] = ()  # earlier answers of the same call this one replaced (tokens summed)
 
 
 @dataclass

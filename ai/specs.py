@@ -11,13 +11,21 @@ from functools import cached_property
 
 import jsonschema
 
-from ai import linking, offline
+from ai import linking, offline, offline_voice
 from ai.errors import AIError
 
 # The planner's choices, repeated here so the specs stay free of Django (a test keeps them equal).
 CONTENT_TYPES = ("post", "page", "product", "taxonomy")
 CONTENT_STRUCTURES = ("article", "guide", "comparison", "review", "listicle", "landing_page")
 SEO_SYSTEM = "You are an SEO content strategist. Answer only with JSON that matches the given schema."
+
+
+VOICE_INSTRUCTIONS = (
+    "Write in the site's brand voice given in the input's `voice`: its tone, for its audience, in its point "
+    "of view, at about its reading level (a US school grade, Flesch-Kincaid), in the style of its sample "
+    "paragraph. Use every one of its required_terms verbatim in the text; never use any of its banned_terms "
+    "(whole words, any case)."
+)
 
 
 def _strings() -> dict:
@@ -60,7 +68,8 @@ class FunctionSpec:
 
     def prompt(self, data: dict) -> str:
         rendered = json.dumps(data, indent=1, ensure_ascii=False)
-        return f"{self.instructions}\n\nInput:\n```json\n{rendered}\n```"
+        voice = f"\n\n{VOICE_INSTRUCTIONS}" if data.get("voice") else ""
+        return f"{self.instructions}{voice}\n\nInput:\n```json\n{rendered}\n```"
 
 
 # auto_cluster ----------------------------------------------------------------------------------
@@ -158,14 +167,7 @@ GENERATE_IDEAS = FunctionSpec(
             }
         }
     ),
-    offline_answer=lambda data: {
-        "ideas": offline.ideas_for_cluster(
-            cluster_name=data["cluster"]["name"],
-            description=data["cluster"]["description"],
-            keywords=data["cluster"]["keywords"],
-            count=data["count"],
-        )
-    },
+    offline_answer=offline_voice.ideas_answer,
 )
 
 # generate_content ------------------------------------------------------------------------------
@@ -203,15 +205,9 @@ def read_article(data: dict) -> ArticleProposal:
 
 
 def offline_article(data: dict) -> dict:
-    """The offline article, with its internal links placed deterministically when pages are offered."""
-    answer = offline.article(
-        title=data["title"],
-        primary_keyword=data["primary_keyword"],
-        secondary_keywords=data["secondary_keywords"],
-        brief=data["brief"],
-        word_count=data["word_count"],
-        content_structure=data["content_structure"],
-    )
+    """The offline article in the site's voice, then its internal links placed deterministically when
+    pages are offered (after the voice, so an anchor never holds a banned term)."""
+    answer = offline_voice.article_answer(data)
     offer = data.get("internal_links")
     if offer:
         candidates = [linking.Candidate(url=page["url"], title=page["title"]) for page in offer["candidates"]]
@@ -266,12 +262,7 @@ GENERATE_IMAGE_PROMPTS = FunctionSpec(
         "in-article images. Describe scenes concretely (subject, setting, light, style); no text in images."
     ),
     schema=_object({"featured_prompt": {"type": "string"}, "in_article_prompts": _strings()}),
-    offline_answer=lambda data: offline.image_prompts(
-        title=data["title"],
-        primary_keyword=data["primary_keyword"],
-        summary=data["summary"],
-        in_article_count=data["in_article_count"],
-    ),
+    offline_answer=offline_voice.image_prompts_answer,
 )
 
 # generate_images -------------------------------------------------------------------------------

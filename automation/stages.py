@@ -148,6 +148,8 @@ def count_ideas(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
 def count_words(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
     result[stage.processed_key] += outcome.processed
     result["total_words"] += outcome.details.get("words", 0)
+    # Articles the quality gate had written once more (each still counts once as processed).
+    result["regenerated"] = result.get("regenerated", 0) + outcome.details.get("regenerated", 0)
 
 
 def count_images(result: dict, outcome: FunctionResult, stage: "Stage") -> None:
@@ -335,7 +337,7 @@ STAGES: tuple[Stage, ...] = (
         start=ai_step("generate_content"),
         processed_key="tasks_processed",
         created_key="content_created",
-        extra_result_keys=("total_words",),
+        extra_result_keys=("total_words", "regenerated"),
         tally=count_words,
         cap_field="max_tasks_per_run",
         project=lambda *, pending, earlier, config: pending + earlier[3],

@@ -1,8 +1,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from igny8.api import ReplaceSerializerMixin
 from igny8.filters import MAX_ID
-from planner.models import Cluster, ContentIdea, Intent, Keyword, SiteKnowledge, SitePage
+from planner.models import BrandVoice, Cluster, ContentIdea, Intent, Keyword, SiteKnowledge, SitePage
+from planner.terms import MAX_TERM_LENGTH, MAX_TERMS
+from planner.voice import MAX_SAMPLE_PARAGRAPH, POINTS_OF_VIEW, VOICE_FIELDS
 
 
 class KeywordSerializer(serializers.ModelSerializer):
@@ -194,3 +197,46 @@ class SiteKnowledgeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["site", "refreshed_at", "refresh_error"]
         extra_kwargs = {name: {"required": False} for name in fields}
+
+
+class TermField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TermListField(serializers.ListField):
+    """A list of terms, each a non-empty string; stored trimmed and de-duplicated by the service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=TermField(max_length=MAX_TERM_LENGTH, allow_blank=False),
+            max_length=MAX_TERMS,
+            **kwargs,
+        )
+
+
+class BrandVoiceSerializer(serializers.ModelSerializer):
+    """The site's brand voice; blank fields (and an empty list) mean "no preference"."""
+
+    point_of_view = serializers.ChoiceField(choices=[*POINTS_OF_VIEW, ""], allow_blank=True)
+    reading_level = serializers.IntegerField(min_value=1, max_value=18, allow_null=True)
+    required_terms = TermListField()
+    banned_terms = TermListField()
+    sample_paragraph = serializers.CharField(
+        max_length=MAX_SAMPLE_PARAGRAPH, allow_blank=True, trim_whitespace=True
+    )
+    # Null until the first write creates the voice.
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = BrandVoice
+        fields = ["site", *VOICE_FIELDS, "created_at", "updated_at"]
+        read_only_fields = ["site", "created_at", "updated_at"]
+        extra_kwargs = {"tone": {"allow_blank": True}, "audience": {"allow_blank": True}}
+
+
+class BrandVoiceReplaceSerializer(ReplaceSerializerMixin, BrandVoiceSerializer):
+    """A PUT of the voice names every writable field."""

@@ -9,4 +9,8 @@ router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("ideas", views.ContentIdeaViewSet, basename="idea")
 router.register("inventory", views.SitePageViewSet, basename="inventory")
 
-urlpatterns = [path("knowledge/", views.SiteKnowledgeView.as_view(), name="site-knowledge"), *router.urls]
+urlpatterns = [
+    path("knowledge/", views.SiteKnowledgeView.as_view(), name="site-knowledge"),
+    path("voice/", views.BrandVoiceView.as_view(), name="voice"),
+    *router.urls,
+]

@@ -18,6 +18,8 @@ from planner import inventory, services
 from planner.filters import ClusterFilter, ContentIdeaFilter, KeywordFilter, SitePageFilter
 from planner.models import Cluster, ContentIdea, Keyword, SitePage
 from planner.serializers import (
+    BrandVoiceReplaceSerializer,
+    BrandVoiceSerializer,
     ClusterSerializer,
     ContentIdeaSerializer,
     CsvImportResultSerializer,
@@ -34,7 +36,9 @@ from planner.serializers import (
     SitemapImportSerializer,
     SitePageSerializer,
 )
+from planner.voice import voice_get, voice_update
 from tenancy.api import SITE_ID_PARAMETER, SiteScopedMixin
+from tenancy.models import Role
 from tenancy.selectors import site_get_for_user
 
 LIST_SCHEMA = extend_schema(parameters=[SITE_ID_PARAMETER])
@@ -264,3 +268,63 @@ class SiteKnowledgeView(APIView):
         serializer.is_valid(raise_exception=True)
         knowledge = inventory.knowledge_update(site=site, fields=serializer.validated_data)
         return success(SiteKnowledgeSerializer(knowledge).data)
+
+
+VOICE_EXAMPLE = OpenApiExample(
+    "A voice",
+    value={
+        "tone": "warm, plain-spoken",
+        "audience": "first-time trail runners",
+        "point_of_view": "second",
+        "reading_level": 8,
+        "required_terms": ["trail running"],
+        "banned_terms": ["cheap"],
+        "sample_paragraph": "You don't need fancy gear to start. You need a path and an hour.",
+    },
+)
+
+
+class BrandVoiceView(APIView):
+    """The site's brand voice, fed to idea, article and image-prompt generation and checked on each article.
+
+    A site without one answers the empty defaults; the first PUT or PATCH creates it.
+    Viewers read; owners and admins change it.
+    """
+
+    write_role = Role.ADMIN
+
+    def site(self):
+        return site_get_for_user(user=self.request.user, site_id=self.request.query_params.get("site_id"))
+
+    @extend_schema(
+        operation_id="voice_retrieve", parameters=[SITE_ID_PARAMETER], responses={200: BrandVoiceSerializer}
+    )
+    def get(self, request):
+        return success(BrandVoiceSerializer(voice_get(site=self.site())).data)
+
+    @extend_schema(
+        operation_id="voice_update",
+        parameters=[SITE_ID_PARAMETER],
+        request=BrandVoiceReplaceSerializer,
+        responses={200: BrandVoiceSerializer},
+        extensions=errors("voice_terms_conflict"),
+        examples=[VOICE_EXAMPLE],
+    )
+    def put(self, request):
+        return self.change(BrandVoiceReplaceSerializer(data=request.data))
+
+    @extend_schema(
+        operation_id="voice_partial_update",
+        parameters=[SITE_ID_PARAMETER],
+        request=BrandVoiceSerializer(partial=True),
+        responses={200: BrandVoiceSerializer},
+        extensions=errors("voice_terms_conflict"),
+    )
+    def patch(self, request):
+        return self.change(BrandVoiceSerializer(data=request.data, partial=True))
+
+    def change(self, serializer):
+        site = self.site()
+        serializer.is_valid(raise_exception=True)
+        voice = voice_update(site=site, fields=serializer.validated_data)
+        return success(BrandVoiceSerializer(voice).data, message="Voice saved")

@@ -1,8 +1,5 @@
 """From a destination row to its client: the article as sent, the publish, and verification."""
 
-import html
-import re
-
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
@@ -13,6 +10,7 @@ from publishing.models import Destination, DestinationKind, PostStatus, Publicat
 from publishing.remote import Article, ArticleImage, Progress, RemotePost
 from publishing.webhook import publish_to_webhook
 from publishing.wordpress import WordPressClient, publish_to_wordpress
+from writer.article_html import alt_text
 from writer.models import Content, ImageStatus
 
 
@@ -50,12 +48,6 @@ def article_for(content: Content, destination: Destination) -> Article:
             for image in images
         ),
     )
-
-
-def alt_text(prompt: str) -> str:
-    """A short description of the image from its prompt (alt text is read aloud: keep it short)."""
-    text = re.split(r"[.;\n]", html.unescape(prompt).strip(), maxsplit=1)[0]
-    return text[:125]
 
 
 def wordpress_client(destination: Destination, http: OutboundClient) -> WordPressClient:

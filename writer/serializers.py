@@ -58,9 +58,39 @@ class LinkSerializer(serializers.Serializer):
     anchor = serializers.CharField()
 
 
+class QualityFindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["error", "warning", "info"])
+
+
+class VoiceCheckSerializer(serializers.Serializer):
+    banned_found = serializers.ListField(child=serializers.CharField())
+    required_missing = serializers.ListField(child=serializers.CharField())
+    reading_level = serializers.FloatField(allow_null=True)
+    reading_level_target = serializers.IntegerField(allow_null=True)
+    reading_level_distance = serializers.FloatField(allow_null=True)
+
+
+class QualitySerializer(serializers.Serializer):
+    """The quality gate's verdict; every field null until the article has been checked."""
+
+    score = serializers.IntegerField(min_value=0, max_value=100, allow_null=True)
+    findings = QualityFindingSerializer(many=True, allow_null=True)
+    voice = VoiceCheckSerializer(allow_null=True)
+    checked = serializers.ChoiceField(
+        choices=["text", "full"], allow_null=True, help_text="text: at stage 4; full: at the review gate"
+    )
+    threshold = serializers.IntegerField(allow_null=True)
+    flagged = serializers.BooleanField(
+        allow_null=True, help_text="below the site's threshold after one regeneration"
+    )
+
+
 class ContentSerializer(serializers.ModelSerializer):
     images = ImageSerializer(many=True, read_only=True)
     links = LinkSerializer(many=True, read_only=True)
+    quality = QualitySerializer(read_only=True)
     secondary_keywords = short_strings(max_length=255, max_items=50)
     tags = short_strings(max_length=100, max_items=50)
     categories = short_strings(max_length=100, max_items=20)
@@ -92,6 +122,8 @@ class ContentSerializer(serializers.ModelSerializer):
             "publish_error",
             "links",
             "images",
+            "quality",
+            "regenerated",
             "created_at",
             "updated_at",
         ]
@@ -110,6 +142,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "publish_error",
             "links",
             "images",
+            "regenerated",
             "created_at",
             "updated_at",
         ]

@@ -13,6 +13,7 @@ from planner.models import IdeaStatus, Keyword
 from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
 from tenancy.models import Site
+from writer.gate import content_check_text, contents_gate
 from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
 from writer.selectors import contents_ready_for_links, contents_ready_for_review
 
@@ -101,9 +102,13 @@ class ArticleFields:
     links: Sequence[dict] = ()  # the internal links in content_html: [{url, anchor}]
 
 
-def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
-    """The task's article as a `draft`; the task (and its idea) become `completed`; the article enters
-    the site's inventory (a generated page, no URL until published). Call it in one transaction."""
+def content_create_for_task(*, task: Task, article: ArticleFields, regenerated: bool = False) -> Content:
+    """The task's article as a `draft`, with its text checks; the task (and its idea) become
+    `completed`; the article enters the site's inventory (a generated page, no URL until published).
+    Call it in one transaction.
+
+    `regenerated`: the article is the second answer, which replaced a first one below the quality bar.
+    """
     if Content.objects.filter(task=task).exists():
         raise ValidationFailed(f"Task {task.pk} already has content.", code="conflict")
     content = Content.objects.create(
@@ -123,12 +128,14 @@ def content_create_for_task(*, task: Task, article: ArticleFields) -> Content:
         cluster_id=task.cluster_id,
         content_type=task.content_type,
         content_structure=task.content_structure,
+        regenerated=regenerated,
     )
     summary = content.meta_description or " ".join(strip_tags(content.content_html).split())[:300]
     generated_page_save(
         account_id=content.account_id, site_id=content.site_id, content_id=content.pk,
         title=content.title, summary=summary,
     )
+    content_check_text(content=content)
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.COMPLETED)
     if task.idea_id:
         ideas_set_status(idea_ids=[task.idea_id], status=IdeaStatus.COMPLETED)
@@ -180,12 +187,24 @@ def images_reset_failed(*, site: Site, image_ids: Iterable[int]) -> int:
     )
 
 
+@transaction.atomic
 def contents_move_to_review(*, site: Site, content_ids: Iterable[int]) -> int:
-    """Drafts whose images are all done enter the review gate; returns how many moved."""
-    return (
+    """Drafts whose images are all done pass the quality gate and enter review; returns how many moved.
+
+    Each article's score and findings (`Content.quality`, flagged when below the site's threshold)
+    commit with its move: an article in review always carries its gate's verdict.
+    """
+    contents = list(
         contents_ready_for_review(site=site)
         .filter(pk__in=list(content_ids))
-        .update(status=ContentStatus.REVIEW)
+        .select_for_update(of=("self",))
+        .select_related("task")
+        .prefetch_related("images")
+        .order_by("pk")
+    )
+    contents_gate(site=site, contents=contents)
+    return Content.objects.filter(pk__in=[content.pk for content in contents]).update(
+        status=ContentStatus.REVIEW
     )
 
 

@@ -7,7 +7,7 @@ from igny8.errors import InvalidTransition
 from igny8.schema import errors
 from tenancy.api import SITE_ID_PARAMETER, SiteScopedMixin
 from writer import services
-from writer.filters import ContentFilter, ImageFilter, TaskFilter
+from writer.filters import ContentFilter, ImageFilter, TaskFilter, with_quality_score
 from writer.models import Content, Image, Task
 from writer.serializers import (
     BulkStatusResultSerializer,
@@ -37,11 +37,11 @@ class ContentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = Content.objects.prefetch_related("images")
+    queryset = with_quality_score(Content.objects.prefetch_related("images"))
     serializer_class = ContentSerializer
     filterset_class = ContentFilter
     search_fields = ["title", "primary_keyword"]
-    ordering_fields = ["id", "title", "word_count", "created_at"]
+    ordering_fields = ["id", "title", "word_count", "created_at", "quality_score"]
     http_method_names = ["get", "patch", "post", "head", "options"]
     site_required_actions = ("list", "bulk_update_status")
 

@@ -451,13 +451,36 @@
         /^(https?:\/\/|\/(?!\/))/i.test(link.url) ? el("a", { href: link.url, rel: "noopener" }, link.url) : link.url)));
   }
 
+  // The quality gate's verdict on one article: its score, its findings, what the voice check measured.
+  function qualityView(quality) {
+    if (!quality || quality.score === null || quality.score === undefined) {
+      return el("div", { class: "quality hint" }, "Not checked yet.");
+    }
+    const voice = quality.voice || {};
+    const level = voice.reading_level === null || voice.reading_level === undefined ? "–" : voice.reading_level;
+    const target = voice.reading_level_target ? ` (target ${voice.reading_level_target})` : "";
+    const voiceParts = [`reading level ${level}${target}`];
+    if ((voice.banned_found || []).length) voiceParts.push(`banned terms used: ${voice.banned_found.join(", ")}`);
+    if ((voice.required_missing || []).length) voiceParts.push(`required terms missing: ${voice.required_missing.join(", ")}`);
+    const findings = quality.findings || [];
+    return el("div", { class: "quality" },
+      el("span", { class: `score${quality.flagged ? " flagged" : ""}`, "data-score": quality.score },
+        `Quality ${quality.score}/100`), quality.flagged ? el("span", { class: "flag" }, " flagged: below the site's bar") : null,
+      el("div", { class: "hint voice-check" }, `Voice: ${voiceParts.join(" · ")}`),
+      findings.length ? el("ul", { class: "findings" }, findings.map((item) =>
+        el("li", { class: `finding finding-${item.severity}`, "data-code": item.code }, `${item.severity}: ${item.message}`)))
+        : el("div", { class: "hint" }, "No findings."));
+  }
+
   function reviewPage() {
     const pageSize = 20;
     let page = 1;
+    const ordering = $("#review-ordering");
     async function load(newPage = page) {
       page = newPage;
       try {
-        const answer = await api(`/writer/content/?site_id=${siteId}&status=review&ordering=id&page=${page}&page_size=${pageSize}`);
+        const order = ordering ? ordering.value : "id";
+        const answer = await api(`/writer/content/?site_id=${siteId}&status=review&ordering=${order}&page=${page}&page_size=${pageSize}`);
         $("#select-all").checked = false;
         $("#review-list").replaceChildren(...(answer.results.length ? answer.results.map((c) => {
           const images = c.images.filter((image) => image.status === "generated");
@@ -466,7 +489,8 @@
               "aria-label": `Select “${c.title}”` }),
             el("div", {},
               el("a", { href: `/dashboard/review/${c.id}/`, class: "title" }, c.title),
-              el("div", { class: "hint" }, `${c.word_count} words · keyword “${c.primary_keyword}” · ${c.images.length} images · ${c.links.length} internal links`),
+              el("div", { class: "hint" }, `${c.word_count} words · keyword “${c.primary_keyword}” · ${c.images.length} images · ${c.links.length} internal links${c.regenerated ? " · regenerated once" : ""}`),
+              qualityView(c.quality),
               linkList(c),
               el("div", { class: "thumbs" }, images.map((image) => el("img", {
                 src: `/dashboard/images/${image.id}/`, alt: `${image.image_type} image of “${c.title}”`,
@@ -480,6 +504,7 @@
     $("#select-all").addEventListener("change", (event) => {
       for (const box of $$('#review-list input[name="ids"]')) box.checked = event.target.checked;
     });
+    if (ordering) ordering.addEventListener("change", () => load(1));
     for (const button of $$("#review-form button[data-status]")) {
       button.addEventListener("click", async () => {
         const ids = $$('#review-list input[name="ids"]:checked').map((box) => Number(box.value));

@@ -1,0 +1,91 @@
+"""Quality verdicts on content: set when an article is saved and at the review gate, shown and filtered."""
+
+import pytest
+
+from planner.models import SiteKnowledge
+from tests.conftest import assert_error_envelope
+from tests.factories import make_content
+from writer.article_html import alt_text
+from writer.services import (
+    content_update,
+    contents_move_to_review,
+    image_prompts_create,
+    image_store,
+)
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/writer/content/"
+PARAGRAPH = "Good trail shoes grip wet rock and keep your feet dry on long runs in the hills."
+
+
+def long_article(content, *, sections: int):
+    """The content rewritten as a fuller article, close to its task's target."""
+    html = "".join(
+        f"<h2>Part {n} on grip</h2><p>{PARAGRAPH} Point {n} is its own.</p>" for n in range(sections)
+    )
+    content.task.word_count = len(html.split())
+    content.task.save()
+    return content_update(
+        content=content,
+        fields={"content_html": html, "meta_description": PARAGRAPH},
+    )
+
+
+def test_a_saved_article_carries_its_text_checks(owner_client, tenant):
+    content = make_content(site=tenant.site, title="Tiny")
+    data = owner_client.get(f"{BASE}{content.pk}/").json()["data"]
+    assert data["quality"]["checked"] == "text"
+    assert {"too_short", "meta_description_missing"} <= {item["code"] for item in data["quality"]["findings"]}
+    assert data["quality"]["score"] == content.quality["score"] < 60
+    assert data["regenerated"] is False
+
+
+def test_content_is_filtered_below_a_score_and_ordered_by_it(owner_client, tenant, other_tenant):
+    poor = make_content(site=tenant.site, title="Tiny")
+    fine = make_content(site=tenant.site, title="Full")
+    fine.quality = {"score": 95, "findings": []}
+    fine.save()
+    listed = owner_client.get(f"{BASE}?site_id={tenant.site.pk}&quality_below=90").json()["results"]
+    assert [item["id"] for item in listed] == [poor.pk]
+    ordered = owner_client.get(f"{BASE}?site_id={tenant.site.pk}&ordering=-quality_score").json()["results"]
+    assert [item["id"] for item in ordered] == [fine.pk, poor.pk]
+    assert_error_envelope(owner_client.get(f"{BASE}?site_id={tenant.site.pk}&quality_below=abc"), 400)
+    assert_error_envelope(owner_client.get(f"{BASE}?site_id={other_tenant.site.pk}&quality_below=90"), 404)
+
+
+def test_the_review_gate_stores_the_full_verdict_and_flags_an_article_below_the_threshold(
+    owner_client, tenant
+):
+    SiteKnowledge.objects.create(account=tenant.account, site=tenant.site, quality_threshold=95)
+    content = make_content(site=tenant.site, title="Trail shoes")
+    content = long_article(content, sections=4)
+    featured, untitled = image_prompts_create(content=content, prompts=["Trail shoes on wet rock", ". blank"])
+    image_store(image=featured, png=b"png")
+    image_store(image=untitled, png=b"png")
+    assert alt_text(untitled.prompt) == ""
+
+    assert contents_move_to_review(site=tenant.site, content_ids=[content.pk]) == 1
+    content.refresh_from_db()
+    assert content.status == "review"
+    assert (content.quality["checked"], content.quality["threshold"]) == ("full", 95)
+    assert [item["code"] for item in content.quality["findings"]] == ["image_alt_missing"]
+    assert (content.quality["score"], content.quality["flagged"]) == (75, True)
+    for flagged, expected in (("true", [content.pk]), ("false", [])):
+        listed = owner_client.get(f"{BASE}?site_id={tenant.site.pk}&flagged={flagged}").json()["results"]
+        assert [item["id"] for item in listed] == expected
+
+
+def test_an_article_at_or_above_the_threshold_is_not_flagged(tenant):
+    content = long_article(make_content(site=tenant.site, title="Trail shoes"), sections=4)
+    (image,) = image_prompts_create(content=content, prompts=["Trail shoes on wet rock"])
+    image_store(image=image, png=b"png")
+    contents_move_to_review(site=tenant.site, content_ids=[content.pk])
+    content.refresh_from_db()
+    assert (content.quality["score"], content.quality["flagged"], content.quality["threshold"]) == (
+        100,
+        False,
+        60,
+    )
+    voice = content.quality["voice"]
+    assert (voice["banned_found"], voice["required_missing"], voice["reading_level_target"]) == ([], [], None)
+    assert isinstance(voice["reading_level"], float)

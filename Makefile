@@ -8,7 +8,7 @@ EXTRAS ?= dev,semantic
 # The demo and the development server run on the embedded default, whatever the shell exports.
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AI_PROVIDER -u OPENAI_API_KEY
 
-.PHONY: install demo run test test-long lint format services worker beat fake-openai bench bench-clustering bench-site-guard clean
+.PHONY: install demo run test test-long lint format services worker beat fake-openai bench bench-clustering bench-site-guard bench-site-voice clean
 
 install: $(VENV)/.installed
 
@@ -64,6 +64,9 @@ bench-clustering: install
 
 bench-site-guard: install
 	$(PY) bench/site_guard.py
+
+bench-site-voice: install
+	$(PY) bench/site_voice.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -124,7 +124,9 @@ class OverviewLastRunSerializer(serializers.Serializer):
 
 class OverviewPublishingSerializer(serializers.Serializer):
     scheduled = serializers.IntegerField(help_text="Articles scheduled or being published.")
-    failed = serializers.IntegerField(help_text="Articles publishing gave up on (retry them with content/publish/).")
+    failed = serializers.IntegerField(
+        help_text="Articles publishing gave up on (retry them with content/publish/)."
+    )
     published_this_month = serializers.IntegerField()
 
 

@@ -21,7 +21,11 @@ DISPATCH_BUCKET_SECONDS = 5
 def dispatch_events_task() -> dict:
     result = dispatch_events()
     retry_in = result["next_retry_in"]
-    if retry_in is not None and retry_in <= DELAYED_DISPATCH_MAX_SECONDS and not capabilities().tasks_in_process:
+    if (
+        retry_in is not None
+        and retry_in <= DELAYED_DISPATCH_MAX_SECONDS
+        and not capabilities().tasks_in_process
+    ):
         dispatch_when_due(retry_in)
     return result
 

@@ -132,8 +132,11 @@ def content_create_for_task(*, task: Task, article: ArticleFields, regenerated: 
     )
     summary = content.meta_description or " ".join(strip_tags(content.content_html).split())[:300]
     generated_page_save(
-        account_id=content.account_id, site_id=content.site_id, content_id=content.pk,
-        title=content.title, summary=summary,
+        account_id=content.account_id,
+        site_id=content.site_id,
+        content_id=content.pk,
+        title=content.title,
+        summary=summary,
     )
     content_check_text(content=content)
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.COMPLETED)

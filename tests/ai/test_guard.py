@@ -2,7 +2,7 @@
 
 import pytest
 
-from ai.guard import ideas_check, idea_text
+from ai.guard import idea_text, ideas_check
 from planner import inventory
 from planner.models import SitePage
 from planner.services import IdeaFields, idea_create

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from automation.models import AutomationConfig
+from events.models import Event
 from igny8.encryption import decrypt_secret
 from publishing.models import Destination
-from events.models import Event
 from publishing.publisher import Claim, publication_claim, publication_fail, publication_succeed
 from publishing.remote import RemoteError
 from publishing.services import contents_publish, contents_unschedule, destination_create, publishing_tick
@@ -89,17 +89,26 @@ def test_publishing_outcomes_are_events_written_with_them(tenant):
     webhook(tenant.site)
     published, refused, held = (make_reviewed_article(site=tenant.site, title=t) for t in "ABC")
     contents_publish(site=tenant.site, ids=[published.pk, refused.pk, held.pk], when=timezone.now())
-    claims = [publication_claim(content_id=content.pk, now=timezone.now()) for content in (published, refused, held)]
+    claims = [
+        publication_claim(content_id=content.pk, now=timezone.now()) for content in (published, refused, held)
+    ]
 
-    publication_succeed(claim=claims[0], external_id="7", external_url="https://x.example/a", now=timezone.now())
-    publication_fail(claim=claims[1], error=RemoteError("title refused", kind="permanent"), now=timezone.now())
+    publication_succeed(
+        claim=claims[0], external_id="7", external_url="https://x.example/a", now=timezone.now()
+    )
+    publication_fail(
+        claim=claims[1], error=RemoteError("title refused", kind="permanent"), now=timezone.now()
+    )
     publication_fail(claim=claims[2], error=RemoteError("try later", kind="retry"), now=timezone.now())
     publication_fail(claim=claims[2], error=RemoteError("bad secret", kind="auth"), now=timezone.now())
 
     events = {event.type: event for event in Event.objects.filter(account_id=tenant.account.pk)}
     assert sorted(events) == ["content.published", "destination.broken", "publish.failed"]  # no retry event
     assert events["content.published"].data == {
-        "content_id": published.pk, "external_id": "7", "external_url": "https://x.example/a", "update": False
+        "content_id": published.pk,
+        "external_id": "7",
+        "external_url": "https://x.example/a",
+        "update": False,
     }
     assert events["publish.failed"].data["content_id"] == refused.pk
     assert events["publish.failed"].data["error"] == "title refused"

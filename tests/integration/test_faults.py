@@ -26,6 +26,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from ai.functions import FUNCTIONS
 from ai.models import AITaskLog
 from automation.locks import lock_holder
 from automation.logger import run_log_dir
@@ -180,8 +181,8 @@ def assert_exactly_once(site, *, complete: bool = True) -> dict:
     for stage, credits in expected.items():
         assert charged[stage] == credits, f"stage {stage}: charged {charged[stage]}, outputs cost {credits}"
     assert ledger.filter(stage=4).count() == contents.count()
-    # Every charged call has its ledger row; ordering keywords by their embeddings is logged but free.
-    logs = AITaskLog.objects.filter(site=site).exclude(function="embed_keywords")
+    # Every charged call has its ledger row; embeddings (keyword order, the guard, links) are logged, free.
+    logs = AITaskLog.objects.filter(site=site, function__in=list(FUNCTIONS))
     assert logs.filter(status="success").count() == ledger.count()
     assert not logs.filter(status="failed", credits_used__gt=0).exists()
     account = Account.objects.get(pk=site.account_id)

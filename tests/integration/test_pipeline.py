@@ -8,6 +8,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from ai.functions import FUNCTIONS
 from ai.models import AITaskLog
 from automation.keys import automation_lock_key
 from automation.logger import run_log_dir
@@ -83,8 +84,8 @@ def test_a_full_run_from_keywords_to_review(fake_openai, worker):
         )
     assert run.total_credits_used == -sum(ledger.values_list("amount", flat=True))
     calls = AITaskLog.objects.filter(automation_run_id=run.run_id, status="success")
-    # Every charged call has its ledger row; embeddings (keyword order, the ideas' guard) are logged, free.
-    assert calls.exclude(function__in=["embed_keywords", "guard_ideas"]).count() == ledger.count()
+    # Every charged call has its ledger row; embeddings (keyword order, the guard, links) are logged, free.
+    assert calls.filter(function__in=list(FUNCTIONS)).count() == ledger.count()
     assert calls.get(function="embed_keywords").credits_used == 0
     assert cache.get(automation_lock_key(site.pk)) is None
     assert_exactly_once(site, run)

@@ -11,6 +11,10 @@ from tests.factories import PASSWORD, make_account, make_cluster, make_idea, mak
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+CSV_PAGES = (
+    b"url,title,summary\nhttps://garden.test/compost-tea/,Compost tea,Brewing it\nnot a url,Broken,Line\n"
+)
+
 
 def held_back_idea(*, site, title: str, duplicate_of: str) -> ContentIdea:
     idea = make_idea(cluster=make_cluster(site=site, name=f"Cluster of {title}"), title=title)
@@ -46,6 +50,23 @@ def test_a_marketer_imports_a_sitemap_sets_the_voice_and_releases_a_held_back_id
     page.wait_for_selector("#inventory-count >> text=5 pages in the inventory (filtered)")
     me.shot("01-sitemap-imported")
 
+    # A CSV file: its good lines are imported, the others reported by line number.
+    page.set_input_files(
+        "#inventory-file",
+        files=[{"name": "pages.csv", "mimeType": "text/csv", "buffer": CSV_PAGES}],
+    )
+    page.click("text=Import CSV")
+    page.wait_for_selector("#inventory-result [data-source=csv]")
+    assert "1 new" in page.locator("#inventory-result").inner_text()
+    assert page.locator("#inventory-result table.import-errors tbody tr").count() == 1
+    page.select_option("#inventory-source", "csv")
+    page.wait_for_selector("#inventory-count >> text=1 page in the inventory (filtered)")
+    me.shot("02-csv-imported")
+
+    # A refresh is queued for the worker (none runs here), and says so.
+    page.click("#refresh-inventory")
+    page.wait_for_selector(".message.success >> text=Refresh queued")
+
     # An unreadable sitemap: the API's message and code are shown where the result goes.
     page.fill("#sitemap-url", "not a url")
     page.click("text=Import sitemap")
@@ -68,7 +89,7 @@ def test_a_marketer_imports_a_sitemap_sets_the_voice_and_releases_a_held_back_id
     assert "voice_terms_conflict" in page.locator("#messages").inner_text()
     assert page.get_attribute("#voice-banned_terms", "aria-invalid") == "true"
     assert voice_get(site=created.site).banned_terms == ["cheap"]
-    me.shot("02-voice-conflict")
+    me.shot("03-voice-conflict")
 
     # The held-back idea: what it duplicates and how closely; released, it is new again.
     row = page.locator(f'#idea-rows tr[data-idea-id="{idea.pk}"]')
@@ -78,7 +99,7 @@ def test_a_marketer_imports_a_sitemap_sets_the_voice_and_releases_a_held_back_id
     page.wait_for_selector(".message.success >> text=1 idea released")
     page.wait_for_selector("#idea-rows >> text=No idea is held back.")
     assert ContentIdea.objects.get(pk=idea.pk).status == IdeaStatus.NEW
-    me.shot("03-idea-released")
+    me.shot("04-idea-released")
     check_accessibility(me)
     assert me.errors == []
 

@@ -18,6 +18,7 @@ NAV = [
     ("keywords", "Keywords", "dashboard-keywords"),
     ("review", "Review", "dashboard-review"),
     ("publishing", "Publishing", "dashboard-publishing"),
+    ("knowledge", "Site knowledge", "dashboard-knowledge"),
     ("settings", "Settings", "dashboard-settings"),
 ]
 # What an article may keep: text structure, links and images; never scripts, styles or handlers.

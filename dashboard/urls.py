@@ -17,5 +17,6 @@ urlpatterns = [
     path("dashboard/review/<int:content_id>/", views.article, name="dashboard-article"),
     path("dashboard/images/<int:image_id>/", views.image_file, name="dashboard-image"),
     path("dashboard/publishing/", views.publishing, name="dashboard-publishing"),
+    path("dashboard/knowledge/", views.knowledge, name="dashboard-knowledge"),
     path("dashboard/settings/", views.automation_settings, name="dashboard-settings"),
 ]

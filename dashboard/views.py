@@ -138,6 +138,12 @@ def publishing(request, context):
     return "dashboard/publishing.html"
 
 
+@dashboard_page("knowledge")
+def knowledge(request, context):
+    """The inventory, the knowledge settings, the brand voice and the held-back ideas, through the API."""
+    return "dashboard/knowledge.html"
+
+
 @dashboard_page("settings")
 def automation_settings(request, context):
     context["fields"] = config_fields()

@@ -18,6 +18,7 @@ PAGES = [
     "/dashboard/keywords/",
     "/dashboard/review/",
     "/dashboard/publishing/",
+    "/dashboard/knowledge/",
     "/dashboard/settings/",
 ]
 

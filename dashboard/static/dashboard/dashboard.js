@@ -587,8 +587,8 @@
     load();
   }
 
-  // The publishing pages' script (publishing.js) builds on the same helpers.
-  window.igny8 = { api, el, notify, formatTime, showFieldErrors, $, $$, siteId, canRun };
+  // The publishing and knowledge pages' scripts (publishing.js, knowledge.js) build on the same helpers.
+  window.igny8 = { api, el, notify, formatTime, showFieldErrors, pager, $, $$, siteId, canRun };
 
   // --- start --------------------------------------------------------------------------------
 

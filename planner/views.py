@@ -250,7 +250,12 @@ class SitePageViewSet(
 
 
 class SiteKnowledgeView(APIView):
-    """GET/PATCH the site's knowledge settings (sitemap, patterns, refresh, links, guard, quality)."""
+    """GET/PATCH the site's knowledge settings (sitemap, patterns, refresh, links, guard, quality).
+
+    A site's configuration: everyone reads it, owners and admins change it (as the automation config).
+    """
+
+    write_role = Role.ADMIN
 
     @extend_schema(parameters=[SITE_ID_PARAMETER], responses={200: SiteKnowledgeSerializer})
     def get(self, request):

@@ -60,8 +60,9 @@ def test_refresh_is_queued(owner_client, viewer_client, tenant):
     assert viewer_client.post(url).status_code == 403
 
 
-def test_knowledge_patch_validates_bounds(owner_client, other_client, tenant):
+def test_knowledge_patch_validates_bounds(owner_client, editor_client, other_client, tenant):
     url = f"/api/v1/planner/knowledge/?site_id={tenant.site.pk}"
+    assert_error_envelope(editor_client.patch(url, {"links_per_article": 5}, format="json"), 403)
     patched = owner_client.patch(url, {"duplicate_threshold": 0.8, "links_per_article": 5}, format="json")
     assert patched.status_code == 200 and patched.json()["data"]["duplicate_threshold"] == 0.8
     assert_error_envelope(owner_client.patch(url, {"duplicate_threshold": 2}, format="json"), 400)

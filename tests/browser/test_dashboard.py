@@ -171,7 +171,7 @@ def test_a_marketer_imports_keywords_runs_the_pipeline_and_approves_an_article(
     # At 390 px every page, the queue with its thumbnails included, fits without sideways scrolling.
     phone = screen("marketer-phone", PHONE)
     phone.login(owner.email, PASSWORD)
-    names = ["pipeline", "sites", "runs", "keywords", "review", "publishing", "settings"]
+    names = ["pipeline", "sites", "runs", "keywords", "review", "publishing", "knowledge", "settings"]
     phone_pages = [*zip(PAGES, names, strict=True)]
     phone_pages.append((f"/dashboard/runs/{run.run_id}/", "run-page"))
     for number, (path, label) in enumerate(phone_pages, start=1):

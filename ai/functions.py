@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from ai import guard, links, regeneration, specs
 from ai import sql as ai_sql
+from ai.embeddings import embed_ahead
 from ai.errors import AIError
 from ai.offline import html_text, html_word_count
 from billing.models import OperationType
@@ -98,6 +99,8 @@ class AIFunction:
     # Work on the answer that must not run in the save's transaction (an embedding call): its
     # result is passed to `save` as `checked` (answer, *, site, options, automation_run_id, stage).
     before_save: Callable[..., Any] | None = None
+    # (answer data, unit) -> texts of the answer to embed on the call's thread, for before_save
+    embed_answer: Callable[[dict, Unit], list[str]] | None = None
     # (item, *, site) -> Unit.context, read with the input
     build_context: Callable[..., dict] | None = None
     # (answer data, unit) -> the input of one more call whose answer replaces this one, or None
@@ -141,18 +144,22 @@ class AIFunction:
             )
         answer = provider.complete_json(spec=self.spec, data=unit.input, model=model)
         again = self.ask_again(answer.data, unit) if self.ask_again else None
-        if again is None:
-            return answer
-        try:
-            second = provider.complete_json(spec=self.spec, data=again, model=model)
-        except AIError:
-            return answer  # the first answer stands; the gate flags it at review
-        return dataclasses.replace(
-            second,
-            tokens_in=answer.tokens_in + second.tokens_in,
-            tokens_out=answer.tokens_out + second.tokens_out,
-            replaced=(*answer.replaced, answer.data),
-        )
+        if again is not None:
+            try:
+                second = provider.complete_json(spec=self.spec, data=again, model=model)
+            except AIError:
+                pass  # the first answer stands; the gate flags it at review
+            else:
+                answer = dataclasses.replace(
+                    second,
+                    tokens_in=answer.tokens_in + second.tokens_in,
+                    tokens_out=answer.tokens_out + second.tokens_out,
+                    replaced=(*answer.replaced, answer.data),
+                )
+        if self.embed_answer is not None:
+            # On the call's thread, which holds no database connection: the commit only compares.
+            answer.embedded = embed_ahead(provider, self.embed_answer(answer.data, unit))
+        return answer
 
 
 # auto_cluster ----------------------------------------------------------------------------------
@@ -214,22 +221,6 @@ def _ideas_input(cluster, *, site, options):
     return with_voice(data, site=site)
 
 
-def _check_ideas(answer, *, site, options, automation_run_id, stage):
-    """The cannibalization guard's verdict on each idea of the answer, before the save's transaction."""
-    ideas = specs.read_ideas(answer.data, count=options["count"])
-    texts = [
-        guard.idea_text(title=idea.title, description=idea.description, keywords=list(idea.covered_keywords))
-        for idea in ideas
-    ]
-    return guard.ideas_check(
-        texts,
-        titles=[idea.title for idea in ideas],
-        site=site,
-        automation_run_id=automation_run_id,
-        stage=stage,
-    )
-
-
 def _save_ideas(clusters, answer, *, site, options, unit_input, checked):
     if not clusters:
         return None
@@ -268,7 +259,8 @@ GENERATE_IDEAS = AIFunction(
     eligible=planner_selectors.clusters_ready_for_ideas,
     build_input=_ideas_input,
     save=_save_ideas,
-    before_save=_check_ideas,
+    embed_answer=guard.answer_idea_texts,
+    before_save=guard.answer_ideas_check,
     max_items=50,
     clean_options=whole_number_option("count", default=3, low=1, high=10),
 )

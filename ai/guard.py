@@ -7,7 +7,8 @@ ideas before it in the same answer. Pages are compared at the site's `duplicate_
 Ideas are compared with ideas at `max(duplicate_threshold, GUARD_IDEA_THRESHOLD)`: two ideas share
 the model's outline words ("practical advice; common mistakes; a short FAQ"), so unrelated ideas
 of one answer already score 0.75-0.87 with the offline model (docs/SITE-KNOWLEDGE.md).
-Runs outside any transaction: it embeds (a provider call with the openai provider).
+Runs outside any transaction: it may embed (a provider call with the openai provider), unless the
+AI call's thread already did.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 import numpy
 from django.conf import settings
 
-from ai.embeddings import embed_texts
+from ai import specs
+from ai.embeddings import embed_texts, embeddings_logged
+from ai.providers import Embeddings
 from ai.site_pages import pages_with_vectors
 from planner.models import ContentIdea, SiteKnowledge, SitePage
 from tenancy.models import Site
@@ -91,14 +94,26 @@ def judge(
 
 
 def ideas_check(
-    texts: list[str], *, titles: list[str], site: Site, automation_run_id: str = "", stage: int | None = None
+    texts: list[str],
+    *,
+    titles: list[str],
+    site: Site,
+    embedded: Embeddings | None = None,
+    automation_run_id: str = "",
+    stage: int | None = None,
 ) -> list[Checked]:
-    """A verdict per idea (its text for the vector, its title to name it), in order."""
+    """A verdict per idea (its text for the vector, its title to name it), in order.
+
+    `embedded`: the texts' vectors made ahead on the AI call's thread (logged here); without them
+    the texts are embedded now.
+    """
     if not texts:
         return []
-    embedded = embed_texts(
-        texts, site=site, function="guard_ideas", automation_run_id=automation_run_id, stage=stage
-    )
+    log = {"site": site, "function": "guard_ideas", "automation_run_id": automation_run_id, "stage": stage}
+    if embedded is not None and len(embedded.vectors) == len(texts):
+        embedded = embeddings_logged(embedded, **log)
+    else:
+        embedded = embed_texts(texts, **log)
     model = embedded.model
     vectors = numpy.asarray(embedded.vectors, dtype=numpy.float32)
     page_threshold = duplicate_threshold(site=site)
@@ -118,3 +133,28 @@ def ideas_check(
         Checked(match=match, vector=vector.tobytes(), model=model)
         for match, vector in zip(verdicts, vectors, strict=True)
     ]
+
+
+def _idea_texts(ideas) -> list[str]:
+    return [
+        idea_text(title=idea.title, description=idea.description, keywords=list(idea.covered_keywords))
+        for idea in ideas
+    ]
+
+
+def answer_idea_texts(data: dict, unit) -> list[str]:
+    """generate_ideas' `embed_answer`: the texts of the answer's ideas, embedded on the call's thread."""
+    return _idea_texts(specs.read_ideas(data, count=unit.input["count"]))
+
+
+def answer_ideas_check(answer, *, site, options, automation_run_id, stage) -> list[Checked]:
+    """generate_ideas' `before_save`: a verdict on each idea of the answer, before the save's transaction."""
+    ideas = specs.read_ideas(answer.data, count=options["count"])
+    return ideas_check(
+        _idea_texts(ideas),
+        titles=[idea.title for idea in ideas],
+        site=site,
+        embedded=answer.embedded,
+        automation_run_id=automation_run_id,
+        stage=stage,
+    )

@@ -23,19 +23,21 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
+class Embeddings:
+    vectors: list[list[float]]
+    model: str
+    tokens_in: int = 0
+    duration_ms: int = 0  # set where the call was made ahead of its log (see ai.embeddings)
+
+
+@dataclass
 class Completion:
     data: dict
     model: str
     tokens_in: int = 0
     tokens_out: int = 0
     replaced: tuple[dict, ...] = ()  # earlier answers of the same call this one replaced (tokens summed)
-
-
-@dataclass
-class Embeddings:
-    vectors: list[list[float]]
-    model: str
-    tokens_in: int = 0
+    embedded: Embeddings | None = None  # the answer's texts embedded by the call's thread (embed_answer)
 
 
 @dataclass

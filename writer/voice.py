@@ -7,6 +7,7 @@ syllable in ten words of ordinary English, which moves a grade by well under one
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from planner.terms import terms_found, terms_missing
 
@@ -16,6 +17,7 @@ _VOWEL_GROUP = re.compile(r"[aeiouy]+")
 READING_LEVEL_TOLERANCE = 2  # grades either side of the target that still count as on target
 
 
+@lru_cache(maxsize=20_000)  # an article repeats its words; the pipeline checks each one up to 3 times
 def syllables(word: str) -> int:
     """Syllables of one English word, by its spelling."""
     word = re.sub(r"[^a-z]", "", word.lower())

@@ -196,6 +196,13 @@ def stack(transactional_db, openai_server, tmp_path):
             return http.call("GET", "/health/")[0] == 200
 
         wait_for(started, timeout=60, message="gunicorn did not answer /health/")
+        # /ready/ may count another worker's heartbeat: wait for this one's own start (slow on a busy CI).
+        worker = processes[1]
+        wait_for(
+            lambda: f"{env['WORKER_NODE']} ready." in worker.output() or not worker.alive(),
+            timeout=180,
+            message="the worker did not log that it was ready",
+        )
         yield http, env, {process.name: process for process in processes}
     finally:
         for process in processes:  # all at once: each shuts down gracefully in parallel

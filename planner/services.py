@@ -350,7 +350,12 @@ def idea_create(*, cluster: Cluster, fields: IdeaFields) -> ContentIdea:
         embedding_model=fields.embedding_model,
     )
     if fields.keyword_ids:
-        idea.keywords.set(cluster.keywords.filter(pk__in=fields.keyword_ids))
+        # A new idea has no keywords yet: insert the links at once (set() would read them first).
+        keyword_ids = cluster.keywords.filter(pk__in=fields.keyword_ids).values_list("pk", flat=True)
+        ContentIdea.keywords.through.objects.bulk_create(
+            ContentIdea.keywords.through(contentidea_id=idea.pk, keyword_id=keyword_id)
+            for keyword_id in keyword_ids
+        )
     return idea
 
 

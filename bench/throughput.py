@@ -98,6 +98,30 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
         worker.wait(timeout=30)
 
 
+def print_stage_timeline(run, requests: list[dict]) -> None:
+    """Each stage's time, and how much of it comes before its first call and after its last answer."""
+    from automation.models import STAGE_COUNT, AutomationLogEntry
+
+    marks: dict[int, dict[str, float]] = {}
+    entries = AutomationLogEntry.objects.filter(run=run, event__in=("stage_start", "stage_complete"))
+    for entry in entries.order_by("pk"):
+        marks.setdefault(entry.stage, {})[entry.event] = entry.created_at.timestamp()
+    sent = sorted(entry["time"] for entry in requests)
+    for number in range(1, STAGE_COUNT + 1):
+        line = f"   stage {number}: {run.stage_result(number).get('seconds')}s"
+        start, end = marks.get(number, {}).get("stage_start"), marks.get(number, {}).get("stage_complete")
+        inside = [
+            moment for moment in sent if start is not None and end is not None and start <= moment <= end
+        ]
+        if inside:
+            last_answer = inside[-1] + LATENCY
+            line += (
+                f"; first call {inside[0] - start:.3f}s in, last answered {last_answer - start:.3f}s in,"
+                f" then {end - last_answer:.3f}s to the stage's end"
+            )
+        print(line)
+
+
 def main() -> None:
     import redis
     from django.conf import settings
@@ -188,8 +212,7 @@ def main() -> None:
                             f"   {name}: {len(times)} calls, at most {peak} in flight, over {span:.2f}s, "
                             f"the first {first:.2f}s after the run started"
                         )
-                    for number in range(1, 8):
-                        print(f"   stage {number}: {run.stage_result(number).get('seconds')}s")
+                    print_stage_timeline(run, server.requests)
                 print(
                     f"P1 whole run, 120 keywords, {sum(calls.values())} calls {dict(calls)}: "
                     f"wall {seconds:.2f}s; "

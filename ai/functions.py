@@ -292,6 +292,7 @@ def _save_content(tasks, answer, *, site, options, unit_input, checked):
     linked = links.checked_links(article.content_html, unit_input)
     replaced = tuple(html_word_count(data["content_html"]) for data in getattr(answer, "replaced", ()))
     writer_services.content_create_for_task(
+        site=site,
         task=tasks[0],
         # The spec's reading of the answer has the fields the writer stores, by the same names.
         article=writer_services.ArticleFields(

@@ -20,7 +20,8 @@ from ai import specs
 from ai.embeddings import embed_texts, embeddings_logged
 from ai.providers import Embeddings
 from ai.site_pages import pages_with_vectors
-from planner.models import ContentIdea, SiteKnowledge, SitePage
+from planner.models import ContentIdea, SitePage
+from planner.selectors import site_setting
 from tenancy.models import Site
 
 
@@ -45,10 +46,7 @@ def idea_text(*, title: str, description: str, keywords: list[str]) -> str:
 
 
 def duplicate_threshold(*, site: Site) -> float:
-    knowledge = SiteKnowledge.objects.filter(site=site).only("duplicate_threshold").first()
-    if knowledge is None:
-        return SiteKnowledge._meta.get_field("duplicate_threshold").default
-    return knowledge.duplicate_threshold
+    return site_setting(site=site, name="duplicate_threshold")
 
 
 def _earlier_ideas(*, site: Site, model: str) -> tuple[list[str], numpy.ndarray]:

@@ -13,7 +13,8 @@ from django.db.models import Q
 from ai.embeddings import embed_texts
 from ai.linking import Candidate, Linked, check_links
 from ai.site_pages import pages_with_vectors
-from planner.models import PageSource, SiteKnowledge, SitePage
+from planner.models import PageSource, SitePage
+from planner.selectors import site_setting
 from tenancy.models import Site
 from writer.models import Content, Task
 
@@ -24,8 +25,7 @@ CANDIDATES_PER_LINK = 2
 
 
 def links_per_article(*, site: Site) -> int:
-    knowledge = SiteKnowledge.objects.filter(site=site).only("links_per_article").first()
-    return SiteKnowledge.links_per_article.field.default if knowledge is None else knowledge.links_per_article
+    return site_setting(site=site, name="links_per_article")
 
 
 def linkable_pages(*, site: Site, content_id: int | None = None, url: str = ""):
@@ -95,7 +95,7 @@ def links_input(candidates: list[Candidate], *, max_links: int) -> dict:
 def task_links_input(task: Task, *, site: Site, primary_keyword: str) -> dict:
     """The pages offered to the article a task is about to get (its earlier content, if any, left out)."""
     max_links = links_per_article(site=site)
-    if max_links <= 0:
+    if max_links <= 0 or not linkable_pages(site=site).exists():
         return {}
     earlier = Content.objects.filter(task=task).values_list("pk", flat=True).first()
     candidates = link_candidates(

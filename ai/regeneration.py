@@ -9,7 +9,7 @@ from writer.quality import article_from_answer, quality_report
 
 
 def content_context(task, *, site) -> dict:
-    return {"quality_threshold": quality_threshold(site_id=site.pk)}
+    return {"quality_threshold": quality_threshold(site=site)}
 
 
 def content_again(data: dict, unit) -> dict | None:

@@ -305,23 +305,19 @@ def destination_pages_save(*, site: Site, pages: list[tuple[str, str, str]]) -> 
     return Upserted(created=created, updated=updated, removed=removed)
 
 
-def generated_page_save(
+def generated_page_create(
     *, account_id: int, site_id: int, content_id: int, title: str, summary: str
 ) -> SitePage:
-    """The inventory entry of a generated article (no URL until it is published); call in its transaction."""
-    page, _ = SitePage.objects.update_or_create(
+    """The inventory entry of a new generated article (no URL until it is published); call it in
+    the transaction that creates the article."""
+    return SitePage.objects.create(
+        account_id=account_id,
         site_id=site_id,
         content_id=content_id,
-        defaults={
-            "account_id": account_id,
-            "source": PageSource.GENERATED,
-            "title": title[:300],
-            "summary": summary,
-            "embedding": None,
-            "embedding_model": "",
-        },
+        source=PageSource.GENERATED,
+        title=title[:300],
+        summary=summary,
     )
-    return page
 
 
 @transaction.atomic

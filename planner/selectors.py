@@ -2,7 +2,16 @@
 
 from django.db.models import QuerySet
 
-from planner.models import Cluster, ClusterStatus, ContentIdea, IdeaStatus, Keyword, KeywordStatus
+from planner.models import (
+    BrandVoice,
+    Cluster,
+    ClusterStatus,
+    ContentIdea,
+    IdeaStatus,
+    Keyword,
+    KeywordStatus,
+    SiteKnowledge,
+)
 from tenancy.models import Site
 
 
@@ -26,3 +35,34 @@ def cluster_keyword_texts(*, cluster: Cluster, limit: int | None = None) -> list
     """The cluster's keywords, highest volume first."""
     texts = cluster.keywords.order_by("-volume", "pk").values_list("keyword", flat=True)
     return list(texts[:limit] if limit else texts)
+
+
+# A site's knowledge settings and voice are read once per Site object and kept on it (the reverse
+# one-to-one cache, "none" included): a run's stage reads its site afresh with both joined
+# (`site_with_settings`), so its batches share one read and a change applies from the next stage.
+
+
+def site_with_settings(*, site_id: int) -> Site:
+    """The site with its account, knowledge settings and voice, in one query."""
+    return Site.objects.select_related("account", "knowledge", "voice").get(pk=site_id)
+
+
+def site_knowledge(*, site: Site) -> SiteKnowledge | None:
+    """The site's knowledge settings, or None when it has none (their defaults apply)."""
+    try:
+        return site.knowledge
+    except SiteKnowledge.DoesNotExist:
+        return None
+
+
+def site_voice(*, site: Site) -> BrandVoice | None:
+    try:
+        return site.voice
+    except BrandVoice.DoesNotExist:
+        return None
+
+
+def site_setting(*, site: Site, name: str):
+    """A knowledge setting of the site (`links_per_article`, `quality_threshold`, ...), or its default."""
+    knowledge = site_knowledge(site=site)
+    return SiteKnowledge._meta.get_field(name).default if knowledge is None else getattr(knowledge, name)

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from igny8.errors import ValidationFailed
 from planner.models import BrandVoice
+from planner.selectors import site_voice
 from planner.terms import terms_clean, terms_conflicting
 from tenancy.models import Site
 
@@ -71,4 +72,4 @@ def voice_for_prompt(voice: BrandVoice | None) -> dict | None:
 
 
 def voice_prompt_for_site(*, site: Site) -> dict | None:
-    return voice_for_prompt(BrandVoice.objects.filter(site=site).first())
+    return voice_for_prompt(site_voice(site=site))

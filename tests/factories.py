@@ -66,7 +66,7 @@ def make_content(*, site, title: str):
     idea = make_idea(cluster=cluster, title=title)
     (task,) = ideas_queue_to_writer(site=site, idea_ids=[idea.pk])
     article = ArticleFields(title=title, content_html=f"<p>{title}</p>", word_count=len(title.split()))
-    return content_create_for_task(task=task, article=article)
+    return content_create_for_task(site=task.site, task=task, article=article)
 
 
 # Six keywords in two topics: enough for stage 1's minimum batch, and a run small enough for tests.

@@ -7,31 +7,32 @@ happens at stage 4, see `ai.functions`) is flagged for review, never held back: 
 
 from collections.abc import Iterable
 
-from planner.models import SiteKnowledge, SitePage
+from planner.models import SitePage
+from planner.selectors import site_setting
 from planner.voice import voice_prompt_for_site
 from tenancy.models import Site
 from writer.article_html import alt_text
 from writer.models import Content, ImageStatus
 from writer.quality import ArticleUnderReview, quality_report
 
-DEFAULT_QUALITY_THRESHOLD = SiteKnowledge._meta.get_field("quality_threshold").default
+
+def quality_threshold(*, site: Site) -> int:
+    return site_setting(site=site, name="quality_threshold")
 
 
-def quality_threshold(*, site_id: int) -> int:
-    found = SiteKnowledge.objects.filter(site_id=site_id).values_list("quality_threshold", flat=True).first()
-    return DEFAULT_QUALITY_THRESHOLD if found is None else found
-
-
-def live_urls(*, site_id: int, urls: Iterable[str]) -> frozenset[str]:
-    """Those of `urls` that are inventory pages of the site which answered 200 when last checked."""
-    urls = [url for url in urls if url]
+def live_urls(*, site_id: int, contents: Iterable[Content]) -> frozenset[str]:
+    """The URLs `contents` link to that are inventory pages of the site which answered 200 when
+    last checked (one query for all of them)."""
+    urls = {link.get("url", "") for content in contents for link in content.links or []} - {""}
     if not urls:
         return frozenset()
-    pages = SitePage.objects.filter(site_id=site_id, url__in=urls, http_status=200)
+    pages = SitePage.objects.filter(site_id=site_id, url__in=sorted(urls), http_status=200)
     return frozenset(pages.values_list("url", flat=True))
 
 
-def article_under_review(content: Content, *, voice: dict | None, with_images: bool) -> ArticleUnderReview:
+def article_under_review(
+    content: Content, *, voice: dict | None, live: frozenset[str], with_images: bool
+) -> ArticleUnderReview:
     task = content.task
     images = None
     if with_images:
@@ -47,31 +48,30 @@ def article_under_review(content: Content, *, voice: dict | None, with_images: b
         brief=task.description if task else "",
         voice=voice,
         links=links,
-        live_urls=live_urls(site_id=content.site_id, urls=[link.get("url", "") for link in links]),
+        live_urls=live,
         image_alts=images,
     )
 
 
-def content_check_text(*, content: Content) -> Content:
-    """Stage 4: the text checks of a newly saved article, stored on it (images are not made yet)."""
-    voice = voice_prompt_for_site(site=content.site)
-    report = quality_report(article_under_review(content, voice=voice, with_images=False))
-    content.quality = {**report.as_dict(), "checked": "text"}
-    content.save(update_fields=["quality", "updated_at"])
-    return content
+def content_text_quality(content: Content, *, site: Site) -> dict:
+    """Stage 4: the text checks of a new article (its images are not made yet), to store with it."""
+    voice = voice_prompt_for_site(site=site)
+    live = live_urls(site_id=site.pk, contents=[content])
+    report = quality_report(article_under_review(content, voice=voice, live=live, with_images=False))
+    return {**report.as_dict(), "checked": "text"}
 
 
 def contents_gate(*, site: Site, contents: list[Content]) -> None:
-    """Stage 7: the full gate on each of `contents` (locked by the caller), stored; flags those below
-    the site's threshold. The caller's transaction commits it with their move to review."""
+    """Stage 7: the full gate on each of `contents` (locked by the caller), set on each (`quality`):
+    those below the site's threshold are flagged. The caller stores it with their move to review."""
     voice = voice_prompt_for_site(site=site)
-    threshold = quality_threshold(site_id=site.pk)
+    threshold = quality_threshold(site=site)
+    live = live_urls(site_id=site.pk, contents=contents)
     for content in contents:
-        report = quality_report(article_under_review(content, voice=voice, with_images=True))
+        report = quality_report(article_under_review(content, voice=voice, live=live, with_images=True))
         content.quality = {
             **report.as_dict(),
             "checked": "full",
             "threshold": threshold,
             "flagged": report.score < threshold,
         }
-        content.save(update_fields=["quality", "updated_at"])

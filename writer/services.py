@@ -5,15 +5,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from igny8.errors import InvalidTransition, NotFound, ValidationFailed
-from planner.inventory import generated_page_save
+from planner.inventory import generated_page_create
 from planner.models import IdeaStatus, Keyword
 from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
 from tenancy.models import Site
-from writer.gate import content_check_text, contents_gate
+from writer.gate import content_text_quality, contents_gate
 from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
 from writer.selectors import contents_ready_for_links, contents_ready_for_review
 
@@ -102,18 +103,22 @@ class ArticleFields:
     links: Sequence[dict] = ()  # the internal links in content_html: [{url, anchor}]
 
 
-def content_create_for_task(*, task: Task, article: ArticleFields, regenerated: bool = False) -> Content:
+def content_create_for_task(
+    *, site: Site, task: Task, article: ArticleFields, regenerated: bool = False
+) -> Content:
     """The task's article as a `draft`, with its text checks; the task (and its idea) become
     `completed`; the article enters the site's inventory (a generated page, no URL until published).
     Call it in one transaction.
 
     `regenerated`: the article is the second answer, which replaced a first one below the quality bar.
     """
+    if task.site_id != site.pk:
+        raise ValidationFailed(f"Task {task.pk} is not of site {site.pk}.", code="invalid_ids")
     if Content.objects.filter(task=task).exists():
         raise ValidationFailed(f"Task {task.pk} already has content.", code="conflict")
-    content = Content.objects.create(
+    content = Content(
         account_id=task.account_id,
-        site_id=task.site_id,
+        site=site,
         task=task,
         title=" ".join(article.title.split())[:300] or task.title,
         content_html=article.content_html,
@@ -130,15 +135,16 @@ def content_create_for_task(*, task: Task, article: ArticleFields, regenerated: 
         content_structure=task.content_structure,
         regenerated=regenerated,
     )
+    content.quality = content_text_quality(content, site=site)
+    content.save(force_insert=True)
     summary = content.meta_description or " ".join(strip_tags(content.content_html).split())[:300]
-    generated_page_save(
+    generated_page_create(
         account_id=content.account_id,
         site_id=content.site_id,
         content_id=content.pk,
         title=content.title,
         summary=summary,
     )
-    content_check_text(content=content)
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.COMPLETED)
     if task.idea_id:
         ideas_set_status(idea_ids=[task.idea_id], status=IdeaStatus.COMPLETED)
@@ -206,9 +212,10 @@ def contents_move_to_review(*, site: Site, content_ids: Iterable[int]) -> int:
         .order_by("pk")
     )
     contents_gate(site=site, contents=contents)
-    return Content.objects.filter(pk__in=[content.pk for content in contents]).update(
-        status=ContentStatus.REVIEW
-    )
+    now = timezone.now()
+    for content in contents:
+        content.status, content.updated_at = ContentStatus.REVIEW, now
+    return Content.objects.bulk_update(contents, ["quality", "status", "updated_at"])
 
 
 @transaction.atomic

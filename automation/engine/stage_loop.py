@@ -20,6 +20,7 @@ from automation.stages import Batch, Stage
 from billing.errors import InsufficientCredits
 from igny8.concurrency import CallPipeline
 from igny8.errors import ApplicationError
+from planner.selectors import site_with_settings
 
 MAX_CONSECUTIVE_FAILED_BATCHES = 3
 PREFETCH = 100  # pending rows read at a time
@@ -82,7 +83,9 @@ class StageLoop:
         elapsed: Callable[[], None],
     ):
         self.control, self.log, self.pipeline, self.show_result = control, log, pipeline, show_result
-        self.run_id, self.site = control.run.run_id, control.run.site
+        self.run_id = control.run.run_id
+        # Read afresh each stage: its batches share the site's settings and voice (one read).
+        self.site = site_with_settings(site_id=control.run.site_id)
         self.stage, self.config, self.result, self.total, self.elapsed = stage, config, result, total, elapsed
         self.cap, self.size, self.options = stage.cap(config), stage.batch_size(config), stage.options(config)
         self.in_flight_limit = batches_in_flight(stage, config, pipeline)

@@ -34,7 +34,7 @@ def written_article(site, keyword: str) -> Content:
         content_structure="article",
     )
     fields = ArticleFields(title=answer["title"], content_html=answer["content_html"], word_count=400)
-    content = content_create_for_task(task=task, article=fields)
+    content = content_create_for_task(site=task.site, task=task, article=fields)
     return content_update(content=content, fields={"primary_keyword": keyword})
 
 

@@ -1,10 +1,14 @@
 """The site's voice reaches the prompts of stages 2, 4 and 5, and the offline answers honour its terms."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ai import offline_voice, specs
 from ai.engine import run_function
 from ai.functions import get_function
+from planner.models import SiteKnowledge
+from planner.selectors import site_with_settings
 from planner.terms import terms_found, terms_missing
 from planner.voice import voice_update
 from tests.factories import make_cluster, make_content, make_idea
@@ -126,3 +130,25 @@ def test_a_models_answer_is_kept_as_written_and_one_below_the_bar_is_asked_again
     assert "banned_terms" in codes and not codes & {"leaked_prompt", "required_terms_missing"}
     assert content.quality["voice"]["banned_found"] == ["best"]
     assert result.credits_used == 2 and result.details["regenerated"] == 1
+
+
+@pytest.mark.django_db
+def test_the_inputs_of_a_stage_read_the_sites_settings_and_voice_once(tenant):
+    """A stage's site is read with its settings and voice (`site_with_settings`): its items reread neither."""
+    site = tenant.site
+    voice_update(site=site, fields={"tone": "dry"})
+    SiteKnowledge.objects.create(account=tenant.account, site=site, links_per_article=2, quality_threshold=70)
+    cluster = make_cluster(site=site, name="Coffee")
+    ideas = [make_idea(cluster=cluster, title=f"Cold brew {n}").pk for n in range(3)]
+    tasks = ideas_queue_to_writer(site=site, idea_ids=ideas)
+    site = site_with_settings(site_id=site.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        units = get_function("generate_content").units(tasks, site=site, options={})
+
+    read = " ".join(query["sql"] for query in queries)
+    assert "planner_siteknowledge" not in read and "planner_brandvoice" not in read, read
+    assert len(queries) == len(tasks)  # whether the site has pages to link to: none here
+    assert [(unit.input["voice"], unit.context["quality_threshold"]) for unit in units] == [
+        ({"tone": "dry"}, 70)
+    ] * len(tasks)

@@ -1,11 +1,15 @@
 """Quality verdicts on content: set when an article is saved and at the review gate, shown and filtered."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from planner.models import SiteKnowledge
+from planner.models import PageSource, SiteKnowledge, SitePage
+from tenancy.models import Site
 from tests.conftest import assert_error_envelope
 from tests.factories import make_content
 from writer.article_html import alt_text
+from writer.models import Content
 from writer.services import (
     content_update,
     contents_move_to_review,
@@ -89,3 +93,45 @@ def test_an_article_at_or_above_the_threshold_is_not_flagged(tenant):
     voice = content.quality["voice"]
     assert (voice["banned_found"], voice["required_missing"], voice["reading_level_target"]) == ([], [], None)
     assert isinstance(voice["reading_level"], float)
+
+
+def test_the_review_gate_makes_as_many_queries_for_six_articles_as_for_two(tenant):
+    """Images, live links, settings and the verdicts are read and written once a batch, not per article."""
+    site = tenant.site
+    live = "https://client.example/trail-guide"
+    SitePage.objects.create(
+        account=tenant.account,
+        site=site,
+        url=live,
+        title="Trail guide",
+        source=PageSource.SITEMAP,
+        http_status=200,
+    )
+
+    def ready(count: int) -> list[int]:
+        ids = []
+        for n in range(count):
+            content = long_article(make_content(site=site, title=f"Trail shoes {n}"), sections=4)
+            (image,) = image_prompts_create(content=content, prompts=["Trail shoes on wet rock"])
+            image_store(image=image, png=b"png")
+            links = [
+                {"url": live, "anchor": "trail"},
+                {"url": f"https://client.example/gone-{n}", "anchor": "x"},
+            ]
+            Content.objects.filter(pk=content.pk).update(links=links)
+            ids.append(content.pk)
+        return ids
+
+    counts = []
+    for count in (2, 6):
+        ids = ready(count)
+        with CaptureQueriesContext(connection) as queries:
+            moved = contents_move_to_review(site=Site.objects.get(pk=site.pk), content_ids=ids)
+        assert moved == count
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    for content in Content.objects.filter(status="review"):
+        assert content.quality["checked"] == "full"
+        (finding,) = content.quality["findings"]
+        assert finding["code"] == "invalid_links" and "1 link(s)" in finding["message"], finding
+        assert live not in finding["message"]

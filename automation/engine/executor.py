@@ -231,8 +231,11 @@ class RunExecutor:
             released = AutomationRun.objects.filter(
                 pk=self.run.pk, fencing_token=self.token, status=RunStatus.RUNNING
             ).update(heartbeat_at=None)
-            if released:
-                enqueue(RESUME_TASK, run_pk=self.run.pk)
+            if not released:
+                # Cancelled, paused, taken over or deleted with its site (a commit in flight can lose a
+                # deadlock to that deletion): end as the run's state says, leaving no files or lock.
+                return self.fenced()
+            enqueue(RESUME_TASK, run_pk=self.run.pk)
         except Exception:
             logger.warning("%s: hand-over failed; the watchdog will recover the run", self.run.run_id)
         return "handed_over"

@@ -28,6 +28,7 @@ from tests.integration.pipeline import (
     start_run,
     wait_until_ended,
 )
+from tests.triggers import before_insert_trigger
 from tests.waiting import wait_for
 from writer.models import Content, Image, Task
 
@@ -134,26 +135,63 @@ def test_pause_in_stage_4_then_resume_completes_without_double_charges(fake_open
     assert_exactly_once(site, run)
 
 
-def test_cancel_releases_the_lock_and_a_new_run_can_start(fake_openai, worker):
-    account, site, client = setup_site()
+def cancel_during_stage_4(fake_openai, client, site) -> str:
+    """A run cancelled while stage 4's calls are out: their answers' commits come after the cancel."""
     fake_openai.configure(latency_ms=300)
     run_id = start_run(client, site)
-    # Cancelled while stage 4's calls are out: their commits are refused, and the executor stops.
     wait_for(
         lambda: (run := run_of(run_id)).current_stage == 4 and run.current_batch.get("in_flight"),
         what="stage 4's first calls",
     )
     assert client.post(f"{BASE}/cancel/?run_id={run_id}").json()["data"]["status"] == "cancelled"
+    return run_id
+
+
+def executor_outcomes(worker) -> list[str]:
+    ended = r"automation\.run_automation_task\[[^\]]+\] succeeded in [\d.]+s: '(\w+)'"
+    return wait_for(lambda: re.findall(ended, worker.output()), what="the executor's outcome")
+
+
+def test_cancel_releases_the_lock_and_a_new_run_can_start(fake_openai, worker):
+    account, site, client = setup_site()
+    run_id = cancel_during_stage_4(fake_openai, client, site)
     assert cache.get(automation_lock_key(site.pk)) is None
     wait_for(lambda: run_of(run_id).heartbeat_at is None, what="the executor to stop")
-    ended = r"automation\.run_automation_task\[[^\]]+\] succeeded in [\d.]+s: '(\w+)'"
-    assert wait_for(lambda: re.findall(ended, worker.output()), what="the executor's outcome") == ["stopped"]
+    assert executor_outcomes(worker) == ["stopped"]
     stopped = AutomationLogEntry.objects.filter(run__run_id=run_id, message__startswith="Executor stopped")
     assert stopped.exists()
     fake_openai.configure(latency_ms=0)
     again = client.post(f"{BASE}/run_now/?site_id={site.pk}")
     assert again.status_code == 201
     assert wait_until_ended(again.json()["data"]["run_id"]).status == "completed"
+
+
+@pytest.fixture
+def content_commits_fail_once_cancelled():
+    """An article's insert fails with PostgreSQL's deadlock error once its run is cancelled: what a
+    commit in flight meets when it loses a deadlock to the deletion of a site whose run was cancelled."""
+    with before_insert_trigger(
+        "test_deadlock_once_cancelled",
+        table=Content._meta.db_table,
+        body=(
+            f"IF EXISTS (SELECT 1 FROM {AutomationRun._meta.db_table} "
+            "WHERE site_id = NEW.site_id AND status = 'cancelled') THEN "
+            "RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END IF; RETURN NEW;"
+        ),
+    ):
+        yield
+
+
+def test_a_database_error_after_a_cancel_ends_the_executor_as_stopped(
+    fake_openai, worker, content_commits_fail_once_cancelled
+):
+    """The executor hands a run over on a database error only while the run is still its to run."""
+    account, site, client = setup_site()
+    run_id = cancel_during_stage_4(fake_openai, client, site)
+    outcomes = executor_outcomes(worker)
+    assert "database error, handing the run" in worker.output()  # the trigger's error was met
+    assert outcomes == ["stopped"], worker.output()[-4000:]
+    assert run_of(run_id).status == "cancelled" and cache.get(automation_lock_key(site.pk)) is None
 
 
 def test_ai_server_down_fails_the_run_with_a_message_and_releases_the_lock(fake_openai, worker):

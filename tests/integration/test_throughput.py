@@ -12,6 +12,7 @@ from billing.models import CreditTransaction
 from billing.services import credits_deduct
 from tenancy.models import Account
 from tests.integration.pipeline import assert_exactly_once, run_of, setup_site, start_run, wait_until_ended
+from tests.triggers import before_insert_trigger
 from tests.waiting import wait_for
 from writer.models import Content
 
@@ -38,19 +39,13 @@ def test_a_stage_keeps_several_calls_in_flight_across_batches_of_one(fake_openai
 @pytest.fixture
 def slow_image_commits():
     """Each image's AI log row takes 40 ms to insert, so its commit is slower than the next call."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_sleep(0.04); RETURN NEW; END $$"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER test_slow_image_log BEFORE INSERT ON {AITaskLog._meta.db_table} "
-            "FOR EACH ROW WHEN (NEW.function = 'generate_images') EXECUTE FUNCTION test_slow_insert()"
-        )
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TRIGGER test_slow_image_log ON {AITaskLog._meta.db_table}")
-        cursor.execute("DROP FUNCTION test_slow_insert()")
+    with before_insert_trigger(
+        "test_slow_image_log",
+        table=AITaskLog._meta.db_table,
+        body="PERFORM pg_sleep(0.04); RETURN NEW;",
+        when="NEW.function = 'generate_images'",
+    ):
+        yield
 
 
 def test_a_call_goes_out_without_waiting_for_the_commits_of_earlier_answers(

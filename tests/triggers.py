@@ -1,0 +1,23 @@
+"""A PostgreSQL trigger installed for one test: the way tests slow or fail a commit at a chosen row."""
+
+import contextlib
+
+from django.db import connection
+
+
+@contextlib.contextmanager
+def before_insert_trigger(name: str, *, table: str, body: str, when: str = ""):
+    """Runs the PL/pgSQL `body` (which ends with `RETURN NEW;`) before each row inserted into `table`."""
+    condition = f"WHEN ({when}) " if when else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} END $$")
+        cursor.execute(
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} "
+            f"FOR EACH ROW {condition}EXECUTE FUNCTION {name}()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER {name} ON {table}")
+            cursor.execute(f"DROP FUNCTION {name}()")

@@ -8,7 +8,7 @@ P3  estimate, pipeline_overview and current_processing (through the API) at 1k v
 P4  check_scheduled_automations over 1k vs 10k enabled configs: query counts equal.
 
 Run with `make bench` or `.venv/bin/python bench/run.py scale` (the dispatcher sets Django up);
-`bench/run.py scale --p3` runs P3 alone.
+`bench/run.py scale --p3` runs P3 alone, `--p2` P2 alone.
 """
 
 import datetime
@@ -47,6 +47,9 @@ def main() -> None:
     try:
         if "--p3" in sys.argv:
             p3_endpoints()
+            return
+        if "--p2" in sys.argv:
+            p2_queries_per_item()
             return
         p2_queries_per_item()
         p3_endpoints()

@@ -26,6 +26,7 @@ class ArticleParts:
     paragraphs: list[str] = field(default_factory=list)  # <p> texts, whitespace collapsed
     blocks: list[str] = field(default_factory=list)  # every block's text, headings and list items too
     image_alts: list[str | None] = field(default_factory=list)  # each <img>'s alt (None: no attribute)
+    hrefs: list[str] = field(default_factory=list)  # each <a>'s href
 
     @property
     def text(self) -> str:
@@ -42,6 +43,8 @@ class _Reader(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "img":
             self.parts.image_alts.append(dict(attrs).get("alt"))
+        elif tag == "a":
+            self.parts.hrefs.append(dict(attrs).get("href") or "")
         elif tag in _BLOCK_TAGS:
             self.flush()
             self.open.append(tag)

@@ -14,10 +14,12 @@ from planner.models import IdeaStatus, Keyword
 from planner.selectors import ideas_ready_for_tasks
 from planner.services import ideas_set_status
 from tenancy.models import Site
+from writer.article_html import article_parts
 from writer.gate import content_text_quality, contents_gate
 from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
 from writer.selectors import contents_ready_for_links, contents_ready_for_review
 
+EDITED_TEXT_FIELDS = {"title", "content_html", "meta_description"}  # what the quality checks read
 CONTENT_TRANSITIONS = {
     ContentStatus.DRAFT: {ContentStatus.REVIEW},
     ContentStatus.REVIEW: {ContentStatus.DRAFT, ContentStatus.APPROVED, ContentStatus.PUBLISHED},
@@ -35,8 +37,21 @@ def content_update(*, content: Content, fields: Mapping) -> Content:
         fields["status"] = new_status
     for name, value in fields.items():
         setattr(content, name, value)
+    if EDITED_TEXT_FIELDS & fields.keys():
+        _content_check_again(content)
     content.save()
     return content
+
+
+def _content_check_again(content: Content) -> None:
+    """An edited article keeps in its link list only the links its HTML still holds, and gets its
+    verdict again: the full gate's once it passed the gate, the text checks' before."""
+    still_linked = set(article_parts(content.content_html).hrefs)
+    content.links = [link for link in content.links or [] if link.get("url") in still_linked]
+    if (content.quality or {}).get("checked") == "full":
+        contents_gate(site=content.site, contents=[content])
+    else:
+        content.quality = content_text_quality(content, site=content.site)
 
 
 @transaction.atomic

@@ -135,3 +135,37 @@ def test_the_review_gate_makes_as_many_queries_for_six_articles_as_for_two(tenan
         (finding,) = content.quality["findings"]
         assert finding["code"] == "invalid_links" and "1 link(s)" in finding["message"], finding
         assert live not in finding["message"]
+
+
+def test_an_edit_checks_the_article_again_and_its_link_list_follows_its_html(owner_client, tenant):
+    site = tenant.site
+    kept, dropped = "https://client.example/trail-guide", "https://client.example/rain-jackets"
+    for url in (kept, dropped):
+        SitePage.objects.create(
+            account=tenant.account, site=site, url=url, title=url, source=PageSource.SITEMAP, http_status=200
+        )
+    content = long_article(make_content(site=site, title="Trail shoes"), sections=4)
+    with_one_link = content.content_html.replace("wet rock", f'<a href="{kept}">wet rock</a>', 1)
+    with_two_links = with_one_link.replace("long runs", f'<a href="{dropped}">long runs</a>', 1)
+    # A draft's edit gets the text checks again: here, a paragraph pasted twice.
+    content = content_update(
+        content=content, fields={"content_html": with_two_links + f"<p>{PARAGRAPH} Point 0 is its own.</p>"}
+    )
+    assert content.quality["checked"] == "text"
+    assert [item["code"] for item in content.quality["findings"]] == ["repeated_paragraph"]
+    links = [{"url": kept, "anchor": "wet rock"}, {"url": dropped, "anchor": "long runs"}]
+    Content.objects.filter(pk=content.pk).update(links=links)
+    (image,) = image_prompts_create(content=content, prompts=["Trail shoes on wet rock"])
+    image_store(image=image, png=b"png")
+    contents_move_to_review(site=site, content_ids=[content.pk])
+
+    # In review, an edit gets the full gate again, and the link taken out of the HTML leaves the list.
+    response = owner_client.patch(f"{BASE}{content.pk}/", {"content_html": with_one_link}, format="json")
+    assert response.status_code == 200, response.json()
+    data = response.json()["data"]
+    assert (data["quality"]["checked"], data["quality"]["score"], data["quality"]["flagged"]) == (
+        "full",
+        100,
+        False,
+    )
+    assert data["links"] == [{"url": kept, "anchor": "wet rock"}]

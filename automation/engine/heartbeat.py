@@ -4,7 +4,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from automation.locks import lock_extend, lock_release
@@ -16,11 +16,16 @@ logger = logging.getLogger(__name__)
 def hold_site_lock(run: AutomationRun) -> None:
     """Renew the site lock of a running run, and give it back if the run stopped meanwhile.
 
-    A pause or cancel between the executor's status check and the renewal has already released the
-    lock; renewing after it would leave the site locked by a run that no longer runs.
+    A pause, cancel or end between the executor's status check and the renewal has already released
+    the lock; renewing after it would leave the site locked by a run that no longer runs. The run's
+    row is read locked: a transaction ending the run releases the lock before its commit (`run_finish`),
+    so the read waits for that commit instead of seeing the run still running.
     """
     lock_extend(site_id=run.site_id, run_id=run.run_id)
-    if not AutomationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+    with transaction.atomic():
+        running = AutomationRun.objects.select_for_update().filter(pk=run.pk, status=RunStatus.RUNNING)
+        still_running = running.exists()
+    if not still_running:
         lock_release(site_id=run.site_id, run_id=run.run_id)
 
 

@@ -6,6 +6,7 @@ Races run real threads on real PostgreSQL and Redis; each test fails without the
 import datetime
 import re
 import threading
+import time
 
 import pytest
 import redis
@@ -20,7 +21,7 @@ from automation.engine.heartbeat import hold_site_lock
 from automation.errors import RunActive
 from automation.locks import lock_acquire, lock_extend, lock_holder, lock_release
 from automation.logger import run_log_dir
-from automation.models import AutomationLogEntry, AutomationRun
+from automation.models import AutomationLogEntry, AutomationRun, RunStatus
 from automation.run_ids import new_run_id
 from automation.services.control import SITE_DELETED, run_cancel, run_pause, run_resume, runs_cancel_for_site
 from automation.services.runs import start_automation
@@ -113,6 +114,31 @@ def test_renewing_the_lock_of_a_run_cancelled_meanwhile_leaves_the_site_unlocked
     site, owner = ready_site()
     run = run_cancel(run=start_automation(site=site))
     hold_site_lock(run)  # what a heartbeat that checked the status just before the cancel does next
+    assert lock_holder(site.pk) is None
+
+
+def test_renewing_the_lock_while_the_run_is_being_ended_leaves_the_site_unlocked():
+    """`run_finish` releases the lock before its commit; a renewal in that moment must not keep it."""
+    site, owner = ready_site()
+    run = start_automation(site=site)
+    AutomationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    ending = threading.Event()
+
+    def heartbeat_renews() -> None:
+        ending.wait(10)
+        try:
+            hold_site_lock(run)
+        finally:
+            connection.close()
+
+    renewal = threading.Thread(target=heartbeat_renews)
+    renewal.start()
+    with transaction.atomic():  # as run_finish: the run's row first, the lock released before the commit
+        AutomationRun.objects.filter(pk=run.pk).update(status=RunStatus.COMPLETED)
+        lock_release(site_id=site.pk, run_id=run.run_id)
+        ending.set()
+        time.sleep(0.5)  # the renewal comes while the end is not yet committed
+    renewal.join(timeout=10)
     assert lock_holder(site.pk) is None
 
 

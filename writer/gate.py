@@ -54,7 +54,8 @@ def article_under_review(
 
 
 def content_text_quality(content: Content, *, site: Site) -> dict:
-    """Stage 4: the text checks of a new article (its images are not made yet), to store with it."""
+    """The text checks of an article before the gate (a new one at stage 4, whose images are not
+    made yet, or a draft edited), to store with it."""
     voice = voice_prompt_for_site(site=site)
     live = live_urls(site_id=site.pk, contents=[content])
     report = quality_report(article_under_review(content, voice=voice, live=live, with_images=False))

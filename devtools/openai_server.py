@@ -247,23 +247,24 @@ class FakeOpenAIServer:
                     "usage": None,
                     "time": time.time(),
                 }
+                answer = None
+                if plan["status"] == 200 and not plan["hang"]:
+                    # Made within the latency, not after it: a provider's latency is the time to its
+                    # answer, so eight answers asked at once must not queue behind each other here.
+                    answers = {"image": self._image, "embeddings": self._embeddings, "chat": self._chat}
+                    answer = answers[kind](body, schema, plan)
+                    entry["usage"] = answer.get("usage")
                 if plan["latency"] and not plan.get("limited"):  # a refusal of the limit answers at once
-                    time.sleep(plan["latency"])
+                    time.sleep(max(0.0, entry["time"] + plan["latency"] - time.time()))
                 if plan["hang"]:
                     entry["status"] = "hang"
                     server._record(entry)
                     time.sleep(plan["hang"])
                     return self._send(500, {"error": {"message": "hung", "type": "server_error"}})
-                if plan["status"] != 200:
-                    server._record(entry)
-                    return self._error(plan["status"], limited=plan.get("limited", False))
-                if kind == "image":
-                    server._record(entry)
-                    return self._image(body)
-                answer = self._embeddings(body) if kind == "embeddings" else self._chat(body, schema, plan)
-                entry["usage"] = answer["usage"]
                 # Recorded before the answer leaves: a client that has its answer finds it in `requests`.
                 server._record(entry)
+                if answer is None:
+                    return self._error(plan["status"], limited=plan.get("limited", False))
                 self._send(200, answer)
 
             def _error(self, status: int, *, limited: bool = False) -> None:
@@ -277,7 +278,7 @@ class FakeOpenAIServer:
                 headers = retry_after if status == 429 and not limited else None
                 self._send(status, {"error": {"message": message, "type": code, "code": code}}, headers)
 
-            def _image(self, body: dict) -> None:
+            def _image(self, body: dict, schema: dict, plan: dict) -> dict:
                 width, height = 1024, 1024
                 with contextlib.suppress(ValueError):
                     width, height = (int(side) for side in str(body.get("size", "1024x1024")).split("x"))
@@ -286,11 +287,9 @@ class FakeOpenAIServer:
                     png = _fixed_png(width, height)
                 else:
                     png = offline.placeholder_png(body.get("prompt", ""), width=width, height=height)
-                self._send(
-                    200, {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}]}
-                )
+                return {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}]}
 
-            def _embeddings(self, body: dict) -> dict:
+            def _embeddings(self, body: dict, schema: dict, plan: dict) -> dict:
                 """The answer: deterministic vectors in which keywords that share words point alike."""
                 texts = body.get("input") or []
                 texts = [texts] if isinstance(texts, str) else [str(text) for text in texts]

@@ -227,14 +227,14 @@ def _save_ideas(clusters, answer, *, site, options, unit_input, checked):
     cluster = clusters[0]
     keyword_ids = {specs.normalize_text(k.keyword): k.pk for k in cluster.keywords.all()}
     ideas = specs.read_ideas(answer.data, count=options["count"])
+    fields = []
     for idea, verdict in zip(ideas, checked, strict=True):
         covered = {
             keyword_ids[key] for key in map(specs.normalize_text, idea.covered_keywords) if key in keyword_ids
         }
         match = verdict.match
-        planner_services.idea_create(
-            cluster=cluster,
-            fields=planner_services.IdeaFields(
+        fields.append(
+            planner_services.IdeaFields(
                 title=idea.title,
                 description=idea.description,
                 content_type=idea.content_type,
@@ -245,8 +245,9 @@ def _save_ideas(clusters, answer, *, site, options, unit_input, checked):
                 duplicate_score=match.score if match else None,
                 embedding=verdict.vector,
                 embedding_model=verdict.model,
-            ),
+            )
         )
+    planner_services.ideas_create(cluster=cluster, ideas=fields)
     planner_services.cluster_mark_mapped(cluster=cluster)
     # Charged as before: the call was made; held-back ideas are counted for the stage result.
     held_back = sum(verdict.match is not None for verdict in checked)

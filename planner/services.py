@@ -1,6 +1,6 @@
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -331,32 +331,45 @@ class IdeaFields:
 
 
 def idea_create(*, cluster: Cluster, fields: IdeaFields) -> ContentIdea:
-    """An idea of `cluster`; its title falls back to the cluster name, its word count to 300–5000.
+    """An idea of `cluster` (see `ideas_create`)."""
+    (idea,) = ideas_create(cluster=cluster, ideas=[fields])
+    return idea
 
-    An idea with `duplicate_of` is saved held back (`duplicate`) until a reviewer releases it."""
-    idea = ContentIdea.objects.create(
-        account_id=cluster.account_id,
-        site_id=cluster.site_id,
-        keyword_cluster=cluster,
-        idea_title=" ".join(fields.title.split())[:300] or cluster.name,
-        description=fields.description,
-        content_type=fields.content_type,
-        content_structure=fields.content_structure,
-        estimated_word_count=min(max(int(fields.estimated_word_count), 300), 5000),
-        status=IdeaStatus.DUPLICATE if fields.duplicate_of else IdeaStatus.NEW,
-        duplicate_of_url=fields.duplicate_of[:1000],
-        duplicate_score=fields.duplicate_score,
-        embedding=fields.embedding,
-        embedding_model=fields.embedding_model,
+
+def ideas_create(*, cluster: Cluster, ideas: Sequence[IdeaFields]) -> list[ContentIdea]:
+    """Ideas of `cluster`; a title falls back to the cluster name, a word count to 300–5000.
+
+    An idea with `duplicate_of` is saved held back (`duplicate`) until a reviewer releases it.
+    Three statements however many ideas: theirs, their keywords' check, their keyword links."""
+    created = ContentIdea.objects.bulk_create(
+        ContentIdea(
+            account_id=cluster.account_id,
+            site_id=cluster.site_id,
+            keyword_cluster=cluster,
+            idea_title=" ".join(fields.title.split())[:300] or cluster.name,
+            description=fields.description,
+            content_type=fields.content_type,
+            content_structure=fields.content_structure,
+            estimated_word_count=min(max(int(fields.estimated_word_count), 300), 5000),
+            status=IdeaStatus.DUPLICATE if fields.duplicate_of else IdeaStatus.NEW,
+            duplicate_of_url=fields.duplicate_of[:1000],
+            duplicate_score=fields.duplicate_score,
+            embedding=fields.embedding,
+            embedding_model=fields.embedding_model,
+        )
+        for fields in ideas
     )
-    if fields.keyword_ids:
-        # A new idea has no keywords yet: insert the links at once (set() would read them first).
-        keyword_ids = cluster.keywords.filter(pk__in=fields.keyword_ids).values_list("pk", flat=True)
+    named = {keyword_id for fields in ideas for keyword_id in fields.keyword_ids}
+    if named:
+        # New ideas have no keywords yet: insert the links at once (set() would read them first).
+        of_cluster = set(cluster.keywords.filter(pk__in=named).values_list("pk", flat=True))
         ContentIdea.keywords.through.objects.bulk_create(
             ContentIdea.keywords.through(contentidea_id=idea.pk, keyword_id=keyword_id)
-            for keyword_id in keyword_ids
+            for idea, fields in zip(created, ideas, strict=True)
+            for keyword_id in fields.keyword_ids
+            if keyword_id in of_cluster
         )
-    return idea
+    return created
 
 
 def cluster_mark_mapped(*, cluster: Cluster) -> None:

@@ -103,8 +103,10 @@ class AIFunction:
     embed_answer: Callable[[dict, Unit], list[str]] | None = None
     # (item, *, site) -> Unit.context, read with the input
     build_context: Callable[..., dict] | None = None
-    # (answer data, unit) -> the input of one more call whose answer replaces this one, or None
-    ask_again: Callable[[dict, Unit], dict | None] | None = None
+    # (answer data, unit) -> what the call's thread makes of an answer, kept with it (Completion.review)
+    review_answer: Callable[[dict, Unit], Any] | None = None
+    # (answer data, unit, its review) -> the input of one more call whose answer replaces this one, or None
+    ask_again: Callable[[dict, Unit, Any], dict | None] | None = None
 
     @property
     def name(self) -> str:
@@ -143,7 +145,8 @@ class AIFunction:
                 model=model, prompt=unit.input["prompt"], size=settings.AI_IMAGE_SIZE
             )
         answer = provider.complete_json(spec=self.spec, data=unit.input, model=model)
-        again = self.ask_again(answer.data, unit) if self.ask_again else None
+        review = self.review_answer(answer.data, unit) if self.review_answer else None
+        again = self.ask_again(answer.data, unit, review) if self.ask_again else None
         if again is not None:
             try:
                 second = provider.complete_json(spec=self.spec, data=again, model=model)
@@ -156,6 +159,8 @@ class AIFunction:
                     tokens_out=answer.tokens_out + second.tokens_out,
                     replaced=(*answer.replaced, answer.data),
                 )
+                review = self.review_answer(answer.data, unit) if self.review_answer else None
+        answer.review = review
         if self.embed_answer is not None:
             # On the call's thread, which holds no database connection: the commit only compares.
             answer.embedded = embed_ahead(provider, self.embed_answer(answer.data, unit))
@@ -300,6 +305,7 @@ def _save_content(tasks, answer, *, site, options, unit_input, checked):
             **{**dataclasses.asdict(article), "content_html": linked.html}, links=linked.links
         ),
         regenerated=bool(replaced),
+        answer_review=answer.review,
     )
     return Saved(
         quantity=article.word_count,
@@ -318,6 +324,7 @@ GENERATE_CONTENT = AIFunction(
     max_items=20,
     quantity=lambda tasks, options: sum(task.word_count for task in tasks),
     build_context=regeneration.content_context,
+    review_answer=regeneration.content_review,
     ask_again=regeneration.content_again,
 )
 

@@ -38,6 +38,7 @@ class Completion:
     tokens_out: int = 0
     replaced: tuple[dict, ...] = ()  # earlier answers of the same call this one replaced (tokens summed)
     embedded: Embeddings | None = None  # the answer's texts embedded by the call's thread (embed_answer)
+    review: object = None  # what the call's thread made of the answer (AIFunction.review_answer)
 
 
 @dataclass

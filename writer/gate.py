@@ -1,6 +1,9 @@
 """The quality gate applied to stored articles: the text checks when stage 4 saves an article, the
 full gate (links and images too) when stage 7 moves it to review.
 
+A stored verdict carries its text's digest: while an article's text, brief and the site's voice are
+unchanged, the gate keeps its text findings and checks again only its links and images.
+
 An article below its site's `SiteKnowledge.quality_threshold` after its one regeneration (which
 happens at stage 4, see `ai.functions`) is flagged for review, never held back: nothing is lost.
 """
@@ -13,7 +16,7 @@ from planner.voice import voice_prompt_for_site
 from tenancy.models import Site
 from writer.article_html import alt_text
 from writer.models import Content, ImageStatus
-from writer.quality import ArticleUnderReview, quality_report
+from writer.quality import ArticleUnderReview, QualityReport, quality_report
 
 
 def quality_threshold(*, site: Site) -> int:
@@ -53,12 +56,18 @@ def article_under_review(
     )
 
 
-def content_text_quality(content: Content, *, site: Site) -> dict:
+def content_text_quality(content: Content, *, site: Site, earlier: QualityReport | None = None) -> dict:
     """The text checks of an article before the gate (a new one at stage 4, whose images are not
-    made yet, or a draft edited), to store with it."""
+    made yet, or a draft edited), to store with it.
+
+    `earlier`: a report made before (on the answer the article is saved from, on the call's
+    thread): when it was made on this very text, its text findings stand and only the links are
+    checked against the site's live pages.
+    """
     voice = voice_prompt_for_site(site=site)
     live = live_urls(site_id=site.pk, contents=[content])
-    report = quality_report(article_under_review(content, voice=voice, live=live, with_images=False))
+    article = article_under_review(content, voice=voice, live=live, with_images=False)
+    report = quality_report(article, earlier=_of_this_text(earlier, article))
     return {**report.as_dict(), "checked": "text"}
 
 
@@ -69,10 +78,20 @@ def contents_gate(*, site: Site, contents: list[Content]) -> None:
     threshold = quality_threshold(site=site)
     live = live_urls(site_id=site.pk, contents=contents)
     for content in contents:
-        report = quality_report(article_under_review(content, voice=voice, live=live, with_images=True))
+        article = article_under_review(content, voice=voice, live=live, with_images=True)
+        report = quality_report(
+            article, earlier=_of_this_text(QualityReport.stored(content.quality), article)
+        )
         content.quality = {
             **report.as_dict(),
             "checked": "full",
             "threshold": threshold,
             "flagged": report.score < threshold,
         }
+
+
+def _of_this_text(report: QualityReport | None, article: ArticleUnderReview) -> QualityReport | None:
+    """`report` when it was made on the text `article` has now (text, brief and voice), else None."""
+    if report is None or report.text_digest != article.text_digest():
+        return None
+    return report

@@ -5,7 +5,9 @@ Each finding costs its severity's points; the score is 100 minus their sum, neve
 Links are checked only when the caller knows the site's live pages, images only once they exist.
 """
 
+import hashlib
 import html
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -48,6 +50,18 @@ class ArticleUnderReview:
     live_urls: frozenset[str] | None = None  # the site's inventory URLs that answered 200; None: unchecked
     image_alts: list[str] | None = None  # alt text of the article's generated images; None: not made yet
 
+    def text_digest(self) -> str:
+        """What the text checks read, digested: equal digests, equal text findings and voice check."""
+        read = [
+            self.title,
+            self.content_html,
+            self.meta_description,
+            self.target_words,
+            self.brief,
+            self.voice,
+        ]
+        return hashlib.blake2b(json.dumps(read, sort_keys=True).encode(), digest_size=16).hexdigest()
+
 
 def article_from_answer(answer: dict, *, target_words: int | None, brief: str, voice: dict | None):
     """An article as the model answered it (title, content_html, meta_description), before it is stored."""
@@ -61,22 +75,74 @@ def article_from_answer(answer: dict, *, target_words: int | None, brief: str, v
     )
 
 
+# Findings that depend on the site's live pages and the article's images as well as on its text: the
+# only ones checked again when the text's own findings are carried over (`quality_report(earlier=)`).
+SITE_FINDINGS = frozenset({"invalid_links", "image_alt_missing"})
+FINDING_ORDER = (
+    "too_short", "short", "too_long", "no_headings", "outline_sections_missing", "leaked_prompt",
+    "repeated_paragraph", "invalid_links", "meta_description_missing", "meta_description_length",
+    "image_alt_missing", "banned_terms", "required_terms_missing", "reading_level",
+)  # fmt: skip
+
+
 @dataclass
 class QualityReport:
     score: int
     findings: list[dict]
     voice: dict
+    text_digest: str = ""  # ArticleUnderReview.text_digest of the article checked
 
     def as_dict(self) -> dict:
-        return {"score": self.score, "findings": self.findings, "voice": self.voice}
+        return {
+            "score": self.score,
+            "findings": self.findings,
+            "voice": self.voice,
+            "text_digest": self.text_digest,
+        }
+
+    @classmethod
+    def stored(cls, quality: dict | None) -> "QualityReport | None":
+        """The report an article's stored verdict (`Content.quality`) holds, or None before any."""
+        if not quality or "score" not in quality:
+            return None
+        return cls(
+            score=quality["score"],
+            findings=list(quality.get("findings") or []),
+            voice=quality.get("voice") or {},
+            text_digest=quality.get("text_digest", ""),
+        )
 
 
 def finding(code: str, message: str, severity: str) -> dict:
     return {"code": code, "message": message, "severity": severity}
 
 
-def quality_report(article: ArticleUnderReview) -> QualityReport:
+def quality_report(article: ArticleUnderReview, *, earlier: QualityReport | None = None) -> QualityReport:
+    """The article's score and findings.
+
+    `earlier`: a report on the same text (its `text_digest`, or the answer this article was stored
+    from): its text findings and voice check are kept, and only the links and images are checked
+    again. An article's text is read once, however many times its verdict is made.
+    """
+    digest = article.text_digest()
     parts = article_parts(article.content_html)
+    if earlier is None:
+        findings, voice = _text_findings(article, parts)
+    else:
+        findings = [item for item in earlier.findings if item["code"] not in SITE_FINDINGS]
+        voice = earlier.voice
+    findings = [
+        *findings,
+        *_link_findings(article.links, article.live_urls),
+        *_image_findings(article.image_alts, parts.image_alts),
+    ]
+    findings.sort(key=lambda item: FINDING_ORDER.index(item["code"]))  # stable: leaks keep their order
+    score = max(0, 100 - sum(PENALTY[item["severity"]] for item in findings))
+    return QualityReport(score=score, findings=findings, voice=voice, text_digest=digest)
+
+
+def _text_findings(article: ArticleUnderReview, parts) -> tuple[list[dict], dict]:
+    """What the article's text alone says: every finding but those of SITE_FINDINGS, and its voice check."""
     text = "\n".join([article.title, *parts.blocks, article.meta_description])
     voice = voice_check(text=text, blocks=parts.blocks, voice=article.voice)
     findings = [
@@ -86,13 +152,10 @@ def quality_report(article: ArticleUnderReview) -> QualityReport:
         *_structure_findings(parts, article.brief),
         *_leak_findings(html.unescape(text)),
         *_repeat_findings(parts.paragraphs),
-        *_link_findings(article.links, article.live_urls),
         *_meta_findings(article.meta_description),
-        *_image_findings(article.image_alts, parts.image_alts),
         *_voice_findings(voice),
     ]
-    score = max(0, 100 - sum(PENALTY[item["severity"]] for item in findings))
-    return QualityReport(score=score, findings=findings, voice=voice.as_dict())
+    return findings, voice.as_dict()
 
 
 def _length_findings(words: int, target: int | None) -> list[dict]:

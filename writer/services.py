@@ -17,6 +17,7 @@ from tenancy.models import Site
 from writer.article_html import article_parts
 from writer.gate import content_text_quality, contents_gate
 from writer.models import Content, ContentStatus, Image, ImageStatus, ImageType, Task, TaskStatus
+from writer.quality import QualityReport
 from writer.selectors import contents_ready_for_links, contents_ready_for_review
 
 EDITED_TEXT_FIELDS = {"title", "content_html", "meta_description"}  # what the quality checks read
@@ -119,13 +120,19 @@ class ArticleFields:
 
 
 def content_create_for_task(
-    *, site: Site, task: Task, article: ArticleFields, regenerated: bool = False
+    *,
+    site: Site,
+    task: Task,
+    article: ArticleFields,
+    regenerated: bool = False,
+    answer_review: QualityReport | None = None,
 ) -> Content:
     """The task's article as a `draft`, with its text checks; the task (and its idea) become
     `completed`; the article enters the site's inventory (a generated page, no URL until published).
     Call it in one transaction.
 
     `regenerated`: the article is the second answer, which replaced a first one below the quality bar.
+    `answer_review`: the text checks made of the answer on the call's thread (kept if of this text).
     """
     if task.site_id != site.pk:
         raise ValidationFailed(f"Task {task.pk} is not of site {site.pk}.", code="invalid_ids")
@@ -150,7 +157,7 @@ def content_create_for_task(
         content_structure=task.content_structure,
         regenerated=regenerated,
     )
-    content.quality = content_text_quality(content, site=site)
+    content.quality = content_text_quality(content, site=site, earlier=answer_review)
     content.save(force_insert=True)
     summary = content.meta_description or " ".join(strip_tags(content.content_html).split())[:300]
     generated_page_create(

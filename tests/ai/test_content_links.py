@@ -2,7 +2,7 @@
 
 import pytest
 
-from ai.engine import run_function
+from ai.engine import function_start, run_function
 from planner.models import PageSource, SitePage
 from tests.factories import make_account, make_cluster, make_idea
 from writer.models import Content
@@ -65,6 +65,28 @@ def test_only_the_models_links_to_offered_pages_are_kept_the_others_become_text(
         f'<p>Our <a href="{GRINDERS}">best coffee grinder picks</a> and again.</p>'
         "<p>A made-up page.</p>"
     )
+
+
+def test_the_call_reviews_the_answer_as_its_article_is_stored(fake_openai):
+    """The call's thread checks the answer with its links checked: the save finds it of its text."""
+    tenant, task = site_with_pages()
+    fake_openai.configure(
+        respond_next=[
+            answer_with(
+                f'<h2>Picks</h2><p>Our <a href="{GRINDERS}">best coffee grinder picks</a>, compared.</p>'
+                '<p>A <a href="https://invented.example/page">made-up page</a>.</p>'
+            )
+        ]
+    )
+    calls = function_start("generate_content", {"ids": [task.pk]}, account=tenant.account, site=tenant.site)
+    (unit,) = calls.units
+
+    outcome = calls.call(unit)
+    calls.finish(outcome)
+
+    content = Content.objects.get(task=task)
+    assert "invented.example" not in content.content_html
+    assert outcome.answer.review.text_digest == content.quality["text_digest"]
 
 
 def test_the_offline_provider_links_the_article_to_its_subjects_pages(offline):

@@ -1,5 +1,7 @@
 """Quality verdicts on content: set when an article is saved and at the review gate, shown and filtered."""
 
+from unittest.mock import ANY
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,8 +11,12 @@ from tenancy.models import Site
 from tests.conftest import assert_error_envelope
 from tests.factories import make_content
 from writer.article_html import alt_text
+from writer.gate import article_under_review, live_urls
 from writer.models import Content
+from writer.quality import ArticleUnderReview, quality_report
 from writer.services import (
+    ArticleFields,
+    content_create_for_task,
     content_update,
     contents_move_to_review,
     image_prompts_create,
@@ -135,6 +141,83 @@ def test_the_review_gate_makes_as_many_queries_for_six_articles_as_for_two(tenan
         (finding,) = content.quality["findings"]
         assert finding["code"] == "invalid_links" and "1 link(s)" in finding["message"], finding
         assert live not in finding["message"]
+
+
+# A finding no check of these texts makes: kept, it shows a verdict's text findings were not made again.
+PLANTED = {"code": "reading_level", "message": "planted", "severity": "warning"}
+
+
+def plant(content) -> None:
+    """Adds PLANTED to the article's stored text findings (its digest unchanged)."""
+    quality = {**content.quality, "findings": [*content.quality["findings"], PLANTED]}
+    Content.objects.filter(pk=content.pk).update(quality=quality)
+
+
+def test_the_gate_keeps_the_text_checks_of_an_unchanged_article_and_reads_a_changed_one_again(tenant):
+    site = tenant.site
+    unchanged = long_article(make_content(site=site, title="Trail shoes"), sections=4)
+    changed = long_article(make_content(site=site, title="Road shoes"), sections=4)
+    for content in (unchanged, changed):
+        (image,) = image_prompts_create(content=content, prompts=["Shoes on wet rock"])
+        image_store(image=image, png=b"png")
+        plant(content)
+    # After their text checks: a link to no live page (checked at the gate whatever the text), and a
+    # text changed behind the verdict's back.
+    Content.objects.filter(pk=unchanged.pk).update(
+        links=[{"url": "https://client.example/gone", "anchor": "x"}]
+    )
+    leak = "<p>As an AI language model, I cannot run on trails myself.</p>"
+    Content.objects.filter(pk=changed.pk).update(content_html=changed.content_html + leak)
+
+    assert (
+        contents_move_to_review(site=Site.objects.get(pk=site.pk), content_ids=[unchanged.pk, changed.pk])
+        == 2
+    )
+
+    unchanged, changed = (Content.objects.select_related("task").get(pk=c.pk) for c in (unchanged, changed))
+    assert unchanged.quality["findings"] == [
+        {"code": "invalid_links", "message": ANY, "severity": "error"},
+        PLANTED,
+    ]
+    assert unchanged.quality["score"] == 100 - 25 - 10
+    assert [item["code"] for item in changed.quality["findings"]] == ["leaked_prompt"]
+    live = live_urls(site_id=site.pk, contents=[changed])
+    afresh = quality_report(article_under_review(changed, voice=None, live=live, with_images=True))
+    assert (changed.quality["score"], changed.quality["findings"], changed.quality["voice"]) == (
+        afresh.score,
+        afresh.findings,
+        afresh.voice,
+    )
+
+
+def test_an_article_keeps_the_text_checks_made_of_its_answer_only_when_they_are_of_its_text(tenant):
+    """The save keeps the call thread's review of the answer when its digest is the stored text's."""
+    site = tenant.site
+    task_of = {title: make_content(site=site, title=title).task for title in ("Trail shoes", "Road shoes")}
+    for content in Content.objects.all():
+        content.delete()  # their tasks are queued again for the articles below
+    article = ArticleFields(title="Trail shoes", content_html="<p>Trail shoes grip.</p>", word_count=3)
+    review = quality_report(
+        ArticleUnderReview(
+            title=article.title,
+            content_html=article.content_html,
+            meta_description="",
+            target_words=task_of["Trail shoes"].word_count,
+            brief=task_of["Trail shoes"].description,
+        )
+    )
+    review.findings.append(PLANTED)
+
+    kept = content_create_for_task(
+        site=site, task=task_of["Trail shoes"], article=article, answer_review=review
+    )
+    other = ArticleFields(title="Road shoes", content_html="<p>Road shoes cushion.</p>", word_count=3)
+    read_again = content_create_for_task(
+        site=site, task=task_of["Road shoes"], article=other, answer_review=review
+    )
+
+    assert PLANTED in kept.quality["findings"] and kept.quality["text_digest"] == review.text_digest
+    assert PLANTED not in read_again.quality["findings"]
 
 
 def test_an_edit_checks_the_article_again_and_its_link_list_follows_its_html(owner_client, tenant):

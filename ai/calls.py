@@ -32,7 +32,8 @@ class FunctionResult:
     failed: int = 0
     credits_used: int = 0
     capped: int = 0  # items left undone because the budget would not cover them
-    rate_limited: int = 0  # items left pending: the provider's rate limit kept their call waiting too long
+    # Ids of the items left pending: the provider's rate limit kept their call waiting too long.
+    rate_limited: list[int] = field(default_factory=list)
     details: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
 
@@ -131,7 +132,7 @@ class FunctionCalls:
             if outcome.error is not None:
                 self.fail(outcome.unit, outcome.error, outcome.started)
             elif outcome.rate_limited:
-                self.result.rate_limited += len(outcome.unit.items)
+                self.result.rate_limited.extend(outcome.unit.ids)
             elif outcome.refused_by_budget:
                 self.result.capped += len(outcome.unit.items)
             else:

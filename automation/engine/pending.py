@@ -27,7 +27,9 @@ class PendingQueue:
     """The stage's pending rows in id order, read a page at a time past the last row handed out.
 
     A row handed out is never handed out again in this pass, even if it stays pending (its call
-    failed): the next run, or the next pass after a resume, tries it again.
+    failed): the next run, or the next pass after a resume, tries it again. The exception is a row
+    whose call waited out the provider's rate limit: it is put back, first in line, for when the
+    run goes on (it pauses; a resume may come before its executor has stopped).
     """
 
     def __init__(
@@ -45,6 +47,9 @@ class PendingQueue:
             self.read(everything=limit is None)
         count = len(self.rows) if limit is None else min(limit, len(self.rows))
         return [self.rows.popleft() for _ in range(count)]
+
+    def put_back(self, rows: list) -> None:
+        self.rows.extendleft(reversed(rows))
 
     def read(self, *, everything: bool) -> None:
         if self.exhausted:

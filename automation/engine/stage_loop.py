@@ -107,6 +107,7 @@ class StageLoop:
             while True:
                 if self.state.rate_limited:  # paused: stop once the batches in flight have settled
                     self.control.check(before_stop=self.drain)
+                    self.state.rate_limited = False  # resumed already: the items put back go again
                 batch = self.next_batch()
                 if batch is None:
                     if not self.in_flight:
@@ -192,14 +193,15 @@ class StageLoop:
     def settle(self, done) -> None:
         """Count the finished batches into the result, then stop the stage if one of them says so."""
         for future in done:
-            self.settle_one(future, [row.pk for row in self.in_flight.pop(future)])
+            self.settle_one(future, self.in_flight.pop(future))
         if self.progress.due("result"):
             self.show_result(self.stage, self.result)
         self.show_in_flight()
         self.raise_when_the_stage_must_stop()
 
-    def settle_one(self, future: Future, ids: list[int]) -> None:
+    def settle_one(self, future: Future, rows: list) -> None:
         stage, result = self.stage, self.result
+        ids = [row.pk for row in rows]
         try:
             outcome = future.result()
         except InsufficientCredits as error:
@@ -214,6 +216,9 @@ class StageLoop:
             result["errors"] += 1
             self.log.warning(f"Batch refused: {error.message}", stage=stage.number, ids=ids)
         self.tally(outcome)
+        if outcome is not None and outcome.rate_limited:
+            waited = set(outcome.rate_limited)
+            self.queue.put_back([row for row in rows if row.pk in waited])
         self.elapsed()
         processed = result[stage.processed_key]
         self.log.info(
@@ -256,7 +261,7 @@ class StageLoop:
                 state.rate_limited = True
                 waited = f"{settings.AI_RATE_LIMIT_MAX_WAIT_SECONDS:.0f}s"
                 self.log.warning(
-                    f"{outcome.rate_limited} item(s) waited past the provider's rate limit ({waited}); "
+                    f"{len(outcome.rate_limited)} item(s) waited past the provider's rate limit ({waited}); "
                     "they stay pending and the run pauses.",
                     stage=stage.number,
                 )

@@ -5,7 +5,7 @@ import redis
 from django.conf import settings
 
 from ai.models import AITaskLog
-from automation.models import RunStatus
+from automation.models import AutomationLogEntry, RunStatus
 from planner.models import Keyword
 from tests.integration.pipeline import (
     BASE,
@@ -15,6 +15,7 @@ from tests.integration.pipeline import (
     start_run,
     wait_until_ended,
 )
+from tests.triggers import before_row_trigger
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -73,3 +74,33 @@ def test_a_run_kept_waiting_past_the_longest_wait_pauses_rate_limited_and_loses_
     assert run.status == "completed" and run.pause_reason == "", run.error_message
     assert_exactly_once(site, run)
     assert not Keyword.objects.filter(site=site, status="new").exists()
+
+
+def test_a_run_resumed_before_its_executor_stopped_does_the_items_that_waited(fake_openai, start_worker):
+    """The items whose call waited out the limit go back in line: the pass that goes on does them."""
+    fake_openai.configure(limit_requests=1, limit_window=60, limit_headers=False)
+    start_worker(AI_RATE_LIMIT_MAX_WAIT_SECONDS="2", **STRICT_RETRIES)
+    account, site, client = setup_site()
+    # A user who resumes the run the moment it pauses for the rate limit, before its executor looks again.
+    with before_row_trigger(
+        "igny8_test_resumed_at_once",
+        event="UPDATE",
+        table="automation_automationrun",
+        when="NEW.status = 'paused' AND NEW.pause_reason = 'rate_limited'",
+        body="NEW.status := 'running'; NEW.pause_reason := ''; NEW.resumed_at := now(); RETURN NEW;",
+    ):
+        run_id = start_run(client, site)
+        wait_for(
+            lambda: AutomationLogEntry.objects.filter(
+                run__run_id=run_id, message__contains="waited past the provider's rate limit"
+            ).exists(),
+            timeout=60,
+            what="a call waiting past the limit",
+        )
+        fake_openai.configure(limit_requests=0)
+        forget_learned_limits()
+        run = wait_until_ended(run_id, timeout=120)
+    assert run.status == "completed", run.error_message
+    assert_exactly_once(site, run)
+    assert not Keyword.objects.filter(site=site, status="new").exists()
+    assert run.stage_1_result["keywords_processed"] == Keyword.objects.filter(site=site).count()

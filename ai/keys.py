@@ -12,3 +12,8 @@ def ai_pace_key(provider_key: str) -> str:
 
 def ai_pace_lock_key(provider_key: str) -> str:
     return f"ai_pace_lock_{provider_key}"
+
+
+def ai_pace_quiet_answers_key(provider_key: str) -> str:
+    """Answers counted apart while nothing paces the key (a counter, folded into its pace)."""
+    return f"ai_pace_quiet_answers_{provider_key}"

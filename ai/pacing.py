@@ -13,7 +13,9 @@ What the limits are (before a key's first answer, one call at a time: it may nam
 - Without headers, from refusals: until the first 429 nothing says there is a limit, and calls go
   as fast as the runs make them (a local model or an unlimited endpoint is never slowed); at the
   first 429 all requests since the start are still counted (the burst that filled an empty
-  window), so the rate is what was accepted over the time until `Retry-After`; then every 429 cuts the
+  window), so the rate is what was accepted over the time until `Retry-After` (the burst's answers
+  that come after its first refusal count as they come: a refusal is answered at once, an accepted
+  call only after its latency); then every 429 cuts the
   rate (multiplicative decrease) and each accepted call while calls wait for turns raises it
   (additive increase): quickly back to just under the rate of the last refusal, slowly past it.
 - `AI_RPM` / `AI_TPM` over `AI_RATE_WINDOW_SECONDS`: explicit ceilings on all of that.
@@ -82,6 +84,10 @@ class PaceState:
     next_slot: float = 0.0
     last_turn: float = 0.0  # when the latest turn given goes
     epoch: int = 0
+    # The first burst, once refused with a Retry-After: how long it ran, the wait, and its epoch.
+    burst_seconds: float = 0.0
+    burst_retry_after: float = 0.0
+    burst_epoch: int = -1
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "PaceState":
@@ -155,6 +161,9 @@ class PaceState:
         if self.told:
             return
         self.accepted += 1
+        if turn.epoch <= self.burst_epoch:  # an answer of the first burst, after its refusal
+            self.learn_burst(ceilings)
+            return
         if self.first_burst and self.accepted == 1:
             # The first answer: the turns given while it was answered are taken again, unpaced.
             self.next_slot, self.epoch = turn.at + self.turn_length(turn.tokens, ceilings), self.epoch + 1
@@ -172,6 +181,9 @@ class PaceState:
         if not self.told:
             elapsed = max(now - self.started_at, 1e-3)
             refused_rate = self.rate or self.accepted / elapsed
+            if self.first_burst and retry_after:  # its answers still on their way count as they come
+                self.burst_seconds, self.burst_retry_after = elapsed, retry_after
+                self.burst_epoch = turn.epoch
             if self.first_burst and self.accepted < 2:
                 rate = INITIAL_RATE  # refused before anything was accepted: nothing measured
             elif self.first_burst and retry_after:
@@ -185,6 +197,21 @@ class PaceState:
             self.refused_rate, self.probe_base, self.first_burst = refused_rate, self.rate, False
         wait = retry_after if retry_after else max(UNTOLD_WAIT_SECONDS, 1 / self.request_rate(ceilings))
         self.next_slot = now + wait
+
+    def answers_counted_apart(self, count: int) -> None:
+        """Answers accepted while nothing paced the key (no ceiling, no headers, no refusal yet),
+        counted without the shared state's lock (`ai.ratelimit`)."""
+        self.accepted += count
+        if self.burst_epoch >= 0:
+            self.learn_burst(Ceilings())  # counted apart only while no ceiling is set
+
+    def learn_burst(self, ceilings: Ceilings) -> None:
+        """The first burst's rate again, with its answers counted so far, until the next refusal."""
+        if self.accepted < 2 or self.epoch != self.burst_epoch + 1:
+            return
+        rate = self.accepted / (self.burst_seconds + self.burst_retry_after)
+        self.rate = self.probe_base = min(max(MINIMUM_RATE, rate), ceilings.request_rate)
+        self.refused_rate = self.accepted / max(self.burst_seconds, 1e-3)
 
     def used_tokens(self, turn: Turn, tokens: int, ceilings: Ceilings) -> None:
         """The tokens an answer used, against those its turn was for: the schedule moves by the difference."""

@@ -28,7 +28,7 @@ import redis
 from django.conf import settings
 
 from ai.errors import RateLimitWaitExceeded
-from ai.keys import ai_pace_key, ai_pace_lock_key
+from ai.keys import ai_pace_key, ai_pace_lock_key, ai_pace_quiet_answers_key
 from ai.pacing import Ceilings, PaceState, Turn
 
 logger = logging.getLogger(__name__)
@@ -95,8 +95,10 @@ class SharedPace:
     def __init__(self, key: str, storage_uri: str):
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "igny8")
         self.key, self.lock_key = f"{prefix}:{ai_pace_key(key)}", f"{prefix}:{ai_pace_lock_key(key)}"
+        self.quiet_key = f"{prefix}:{ai_pace_quiet_answers_key(key)}"
         self.redis = redis.Redis.from_url(storage_uri) if storage_uri.startswith(("redis", "unix")) else None
         self.local, self.local_lock = PaceState(), threading.Lock()
+        self.local_quiet_answers = 0
         self.last = PaceState()  # the state as this process last saw it
         self.read_at = -math.inf
         self.redis_down = False
@@ -107,6 +109,8 @@ class SharedPace:
             try:
                 with self.redis.lock(self.lock_key, timeout=2, sleep=0.001, blocking_timeout=5):
                     state = PaceState.from_dict(self._read())
+                    if quiet := int(self.redis.getdel(self.quiet_key) or 0):
+                        state.answers_counted_apart(quiet)
                     outcome = change(state)
                     self.redis.set(self.key, _encode(state), ex=STATE_TTL_SECONDS)
                 self.last, self.redis_down = state, False
@@ -114,9 +118,26 @@ class SharedPace:
             except redis.RedisError as error:
                 self._not_shared(error)
         with self.local_lock:
+            if self.local_quiet_answers:
+                self.local.answers_counted_apart(self.local_quiet_answers)
+                self.local_quiet_answers = 0
             outcome = change(self.local)
             self.last = PaceState.from_dict(self.local.as_dict())
             return outcome
+
+    def count_quiet_answer(self) -> None:
+        """An accepted answer while nothing paces the key: counted apart (one round trip, no lock),
+        and into the state at its next update. A first refusal measures the burst by them."""
+        if self.redis is not None and not self.redis_down:
+            try:
+                self.redis.pipeline(transaction=False).incr(self.quiet_key).expire(
+                    self.quiet_key, STATE_TTL_SECONDS
+                ).execute()
+                return
+            except redis.RedisError as error:
+                self._not_shared(error)
+        with self.local_lock:
+            self.local_quiet_answers += 1
 
     def refreshed(self, *, every: float) -> PaceState:
         """The state as last seen, read again (without the lock) when older than `every` seconds."""
@@ -222,8 +243,11 @@ class ProviderRateLimit:
         told = limit_headers(headers)
         turn = getattr(self.thread, "turn", None)
         self.tokens_paced = self.tokens_paced or "limit_tokens" in told
-        if status != 429 and (self._nothing_new(told) or (not told and self._quiet())):
+        if status != 429 and self._nothing_new(told):
             return  # spare the shared state a write
+        if status != 429 and not told and self._quiet():
+            self.shared.count_quiet_answer()  # counted, sparing the shared state a locked write
+            return
 
         def change(state: PaceState) -> None:
             if told:

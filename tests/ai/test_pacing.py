@@ -73,6 +73,25 @@ def test_without_headers_the_first_refusal_measures_the_burst_that_filled_the_wi
     assert state.next_slot == 110.0  # after the provider's wait, not before
 
 
+def test_answers_of_the_first_burst_that_come_after_its_refusal_count_in_its_rate():
+    """Six sites ask 48 calls at once: 40 accepted, 8 refused, and the refusals come back first."""
+    state = PaceState()
+    (first,) = turns(state, 1, now=100.0)
+    state.accepted_call(first, NONE)  # the key's first answer: the rest go unpaced
+    burst = turns(state, 47, now=100.2)
+    state.refused(now=100.25, turn=burst[40], retry_after=9.95, ceilings=NONE)
+    assert state.rate == 2.0  # one answer so far: nothing measured yet
+    for turn in burst[:20]:  # their answers, 200 ms later
+        state.accepted_call(turn, NONE)
+    state.answers_counted_apart(19)  # answers a worker counted without the state's lock
+    assert state.rate == pytest.approx(40 / (0.25 + 9.95))
+    assert state.next_slot == pytest.approx(110.2)  # the provider's wait stands
+    (next_refused,) = turns(state, 1, now=110.2)
+    state.refused(now=110.3, turn=next_refused, retry_after=1.0, ceilings=NONE)
+    state.answers_counted_apart(5)  # late counts after a later refusal change nothing
+    assert state.rate == pytest.approx(DECREASE * 40 / (0.25 + 9.95))
+
+
 def test_a_refusal_cuts_the_rate_once_per_overshoot_and_restarts_the_schedule_after_retry_after():
     state = PaceState(rate=4.0, first_burst=False, refused_rate=4.0, probe_base=4.0)
     sent = turns(state, 3, now=100.0)

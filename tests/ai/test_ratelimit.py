@@ -115,6 +115,24 @@ def test_with_redis_unreachable_this_worker_keeps_its_own_pace_and_calls_go_on(s
     assert statuses(server).count(200) == 5 and statuses(server).count(429) == 0
 
 
+def test_with_only_retry_after_the_first_refusal_measures_every_answer_of_the_burst(server, api_key):
+    """The burst's refusals come back at once, its answers after their latency, and until the first
+    refusal answers are counted without the shared state's lock: all of them set the rate."""
+    server.configure(latency_ms=200, limit_requests=20, limit_window=2, limit_headers=False)
+    workers = [worker_provider(server, api_key=api_key) for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda p=p: [call(p) for _ in range(4)]) for p in workers for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses(server).count(200) == 48
+    # 20 accepted over the 2 s until the window frees: about 10 a second, not the 2 a second of a
+    # burst measured by the one answer in before its refusal.
+    assert workers[0].rate_limit.shared.refreshed(every=0).rate > 5
+
+
 def test_an_explicit_ceiling_paces_calls_with_no_refusal_at_all(server, api_key):
     server.configure(limit_requests=4, limit_window=2, limit_headers=False, limit_retry_after=False)
     provider = worker_provider(server, api_key=api_key, rpm=4, window=2)

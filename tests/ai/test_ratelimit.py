@@ -48,6 +48,19 @@ def call(provider: OpenAIProvider) -> None:
     provider.complete_json(spec=specs.GENERATE_IMAGE_PROMPTS, data=PROMPTS_INPUT, model="gpt-4o-mini")
 
 
+def call_from_threads(workers: list, *, threads_each: int, calls_each: int) -> None:
+    """Each worker's threads make their calls at once, as a worker's runs do."""
+    threads = [
+        threading.Thread(target=lambda p=p: [call(p) for _ in range(calls_each)])
+        for p in workers
+        for _ in range(threads_each)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+
 def statuses(server) -> list:
     return [entry["status"] for entry in server.requests]
 
@@ -66,14 +79,9 @@ def api_key():
 
 def test_two_workers_sharing_a_key_pace_together_to_the_limit_its_headers_reveal(server, api_key):
     server.configure(limit_requests=6, limit_window=2)
-    workers = [worker_provider(server, api_key=api_key) for _ in range(2)]
-    threads = [
-        threading.Thread(target=lambda p=p: [call(p) for _ in range(5)]) for p in workers for _ in range(2)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    call_from_threads(
+        [worker_provider(server, api_key=api_key) for _ in range(2)], threads_each=2, calls_each=5
+    )
     assert statuses(server).count(200) == 20
     # Each worker alone would pace to the whole limit, and together they would be refused.
     assert statuses(server).count(429) == 0
@@ -120,13 +128,7 @@ def test_with_only_retry_after_the_first_refusal_measures_every_answer_of_the_bu
     refusal answers are counted without the shared state's lock: all of them set the rate."""
     server.configure(latency_ms=200, limit_requests=20, limit_window=2, limit_headers=False)
     workers = [worker_provider(server, api_key=api_key) for _ in range(2)]
-    threads = [
-        threading.Thread(target=lambda p=p: [call(p) for _ in range(4)]) for p in workers for _ in range(6)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    call_from_threads(workers, threads_each=6, calls_each=4)
     assert statuses(server).count(200) == 48
     # 20 accepted over the 2 s until the window frees: about 10 a second, not the 2 a second of a
     # burst measured by the one answer in before its refusal.
@@ -135,12 +137,9 @@ def test_with_only_retry_after_the_first_refusal_measures_every_answer_of_the_bu
 
 def test_an_explicit_ceiling_paces_calls_with_no_refusal_at_all(server, api_key):
     server.configure(limit_requests=4, limit_window=2, limit_headers=False, limit_retry_after=False)
-    provider = worker_provider(server, api_key=api_key, rpm=4, window=2)
-    threads = [threading.Thread(target=lambda: [call(provider) for _ in range(3)]) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    call_from_threads(
+        [worker_provider(server, api_key=api_key, rpm=4, window=2)], threads_each=3, calls_each=3
+    )
     assert statuses(server) == [200] * 9
 
 

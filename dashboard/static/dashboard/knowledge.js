@@ -63,6 +63,7 @@
 
   const filters = $("#inventory-filters");
   let inventoryPage = 1;
+  let inventoryRead = 0; // the latest read: an earlier one answering later must not overwrite it
 
   const statusCell = (page) => page.http_status === null
     ? el("span", { class: "hint" }, "—")
@@ -75,7 +76,9 @@
       if (filters.elements[name].value) params.set(name, filters.elements[name].value);
     }
     try {
+      const read = ++inventoryRead;
       const answer = await api(`/planner/inventory/?${params}`);
+      if (read !== inventoryRead) return;
       $("#inventory-rows").replaceChildren(...(answer.results.length ? answer.results.map((p) => el("tr", { "data-page-id": p.id },
         el("td", {}, el("div", { class: "page-title" }, p.title || "(no title)"),
           /^https?:\/\//i.test(p.url) ? el("a", { href: p.url, rel: "noopener noreferrer", target: "_blank", class: "page-url" }, p.url) : p.url),

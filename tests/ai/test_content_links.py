@@ -43,18 +43,18 @@ def answer_with(content_html: str) -> dict:
     }
 
 
+# The model's links: one to a heading, one to an offered page, one repeated, one invented.
+LINKED_HTML = (
+    f'<h2>The <a href="{GRINDERS}">best grinder</a></h2>'
+    f'<p>Our <a href="{GRINDERS}">best coffee grinder picks</a>'
+    f' and <a href="{GRINDERS}">again</a>.</p>'
+    '<p>A <a href="https://invented.example/page">made-up page</a>.</p>'
+)
+
+
 def test_only_the_models_links_to_offered_pages_are_kept_the_others_become_text(fake_openai):
     tenant, task = site_with_pages()
-    fake_openai.configure(
-        respond_next=[
-            answer_with(
-                f'<h2>The <a href="{GRINDERS}">best grinder</a></h2>'
-                f'<p>Our <a href="{GRINDERS}">best coffee grinder picks</a>'
-                f' and <a href="{GRINDERS}">again</a>.</p>'
-                '<p>A <a href="https://invented.example/page">made-up page</a>.</p>'
-            )
-        ]
-    )
+    fake_openai.configure(respond_next=[answer_with(LINKED_HTML)])
 
     run_function("generate_content", {"ids": [task.pk]}, account=tenant.account, site=tenant.site)
 
@@ -70,14 +70,7 @@ def test_only_the_models_links_to_offered_pages_are_kept_the_others_become_text(
 def test_the_call_reviews_the_answer_as_its_article_is_stored(fake_openai):
     """The call's thread checks the answer with its links checked: the save finds it of its text."""
     tenant, task = site_with_pages()
-    fake_openai.configure(
-        respond_next=[
-            answer_with(
-                f'<h2>Picks</h2><p>Our <a href="{GRINDERS}">best coffee grinder picks</a>, compared.</p>'
-                '<p>A <a href="https://invented.example/page">made-up page</a>.</p>'
-            )
-        ]
-    )
+    fake_openai.configure(respond_next=[answer_with(LINKED_HTML)])
     calls = function_start("generate_content", {"ids": [task.pk]}, account=tenant.account, site=tenant.site)
     (unit,) = calls.units
 

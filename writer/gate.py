@@ -67,7 +67,7 @@ def content_text_quality(content: Content, *, site: Site, earlier: QualityReport
     voice = voice_prompt_for_site(site=site)
     live = live_urls(site_id=site.pk, contents=[content])
     article = article_under_review(content, voice=voice, live=live, with_images=False)
-    report = quality_report(article, earlier=_of_this_text(earlier, article))
+    report = quality_report(article, earlier=earlier)
     return {**report.as_dict(), "checked": "text"}
 
 
@@ -79,19 +79,10 @@ def contents_gate(*, site: Site, contents: list[Content]) -> None:
     live = live_urls(site_id=site.pk, contents=contents)
     for content in contents:
         article = article_under_review(content, voice=voice, live=live, with_images=True)
-        report = quality_report(
-            article, earlier=_of_this_text(QualityReport.stored(content.quality), article)
-        )
+        report = quality_report(article, earlier=QualityReport.stored(content.quality))
         content.quality = {
             **report.as_dict(),
             "checked": "full",
             "threshold": threshold,
             "flagged": report.score < threshold,
         }
-
-
-def _of_this_text(report: QualityReport | None, article: ArticleUnderReview) -> QualityReport | None:
-    """`report` when it was made on the text `article` has now (text, brief and voice), else None."""
-    if report is None or report.text_digest != article.text_digest():
-        return None
-    return report

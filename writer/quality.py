@@ -120,13 +120,14 @@ def finding(code: str, message: str, severity: str) -> dict:
 def quality_report(article: ArticleUnderReview, *, earlier: QualityReport | None = None) -> QualityReport:
     """The article's score and findings.
 
-    `earlier`: a report on the same text (its `text_digest`, or the answer this article was stored
-    from): its text findings and voice check are kept, and only the links and images are checked
-    again. An article's text is read once, however many times its verdict is made.
+    `earlier`: a report made before (the article's stored verdict, or the one of the answer it is
+    saved from). When it was made on this very text (same `text_digest`), its text findings and
+    voice check are kept and only the links and images are checked again: an article's text is
+    read once, however many times its verdict is made.
     """
     digest = article.text_digest()
     parts = article_parts(article.content_html)
-    if earlier is None:
+    if earlier is None or earlier.text_digest != digest:
         findings, voice = _text_findings(article, parts)
     else:
         findings = [item for item in earlier.findings if item["code"] not in SITE_FINDINGS]

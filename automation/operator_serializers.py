@@ -1,12 +1,11 @@
-"""Serializers of the operator endpoints: failures, retry, re-run from a stage, the sites overview."""
+"""Serializers of the operator endpoints: failures, retry, re-run from a stage, bulk actions."""
 
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from automation.bulk import BULK_ACTIONS
 from automation.failures import CODES
-from automation.models import ItemFailure, RunStatus
-from automation.overview import ORDERINGS
+from automation.models import ItemFailure
 from automation.serializers import RunIdField
 from automation.stages import STAGES
 from igny8.api import QuerySerializer
@@ -102,54 +101,6 @@ class RetryResultSerializer(serializers.Serializer):
 
 class RunNowParamsSerializer(QuerySerializer):
     from_stage = serializers.IntegerField(required=False, default=1, **STAGE_FIELD)
-
-
-class OverviewParamsSerializer(QuerySerializer):
-    ordering = serializers.ChoiceField(
-        choices=[*ORDERINGS, *(f"-{name}" for name in ORDERINGS)], required=False, default="name"
-    )
-    needs_attention = serializers.BooleanField(required=False, default=False)
-    status = serializers.ChoiceField(choices=RunStatus.values, required=False)
-    search = serializers.CharField(max_length=100, required=False)
-
-
-class OverviewLastRunSerializer(serializers.Serializer):
-    run_id = serializers.CharField()
-    status = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
-    credits = serializers.IntegerField()
-    pause_reason = serializers.CharField(allow_blank=True)
-
-
-class OverviewPublishingSerializer(serializers.Serializer):
-    scheduled = serializers.IntegerField(help_text="Articles scheduled or being published.")
-    failed = serializers.IntegerField(
-        help_text="Articles publishing gave up on (retry them with content/publish/)."
-    )
-    published_this_month = serializers.IntegerField()
-
-
-class OverviewRowSerializer(serializers.Serializer):
-    site_id = serializers.IntegerField()
-    name = serializers.CharField()
-    domain = serializers.CharField()
-    is_active = serializers.BooleanField()
-    schedule_enabled = serializers.BooleanField()
-    next_run_at = serializers.DateTimeField(allow_null=True)
-    last_run = OverviewLastRunSerializer(allow_null=True)
-    failed_items = serializers.IntegerField()
-    review_queue = serializers.IntegerField()
-    publishing = OverviewPublishingSerializer()
-    credits_this_month = serializers.IntegerField()
-    monthly_credit_budget = serializers.IntegerField(allow_null=True)
-    budget_left = serializers.IntegerField(allow_null=True)
-    needs_attention = serializers.BooleanField()
-
-
-class OverviewSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    sites = OverviewRowSerializer(many=True)
 
 
 class BulkSerializer(serializers.Serializer):

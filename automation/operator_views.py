@@ -14,13 +14,9 @@ from automation.operator_serializers import (
     BulkSerializer,
     FailureParamsSerializer,
     ItemFailureSerializer,
-    OverviewParamsSerializer,
-    OverviewRowSerializer,
-    OverviewSerializer,
     RetryResultSerializer,
     RetrySerializer,
 )
-from automation.overview import sites_overview
 from automation.retries import RetryFilter, retry_failed
 from billing.errors import InsufficientCredits
 from igny8.api import success
@@ -100,25 +96,6 @@ class RetryView(APIView):
         )
         message = f"{len(result['runs'])} retry run(s) started"
         return success(result, message=message, status_code=status.HTTP_201_CREATED)
-
-
-class OverviewView(APIView):
-    """Every site of the account, one row each: last run, next run, failures, review queue, budget."""
-
-    @extend_schema(parameters=[OverviewParamsSerializer], responses={200: OverviewSerializer})
-    def get(self, request):
-        serializer = OverviewParamsSerializer(data=request.query_params.dict())
-        serializer.is_valid(raise_exception=True)
-        params = serializer.validated_data
-        rows = sites_overview(
-            account=request.user.account,
-            sites=sites_for_user(user=request.user).filter(account=request.user.account),
-            ordering=params["ordering"],
-            attention_only=params["needs_attention"],
-            status=params.get("status"),
-            search=params.get("search"),
-        )
-        return success({"count": len(rows), "sites": OverviewRowSerializer(rows, many=True).data})
 
 
 class BulkView(APIView):

@@ -142,11 +142,6 @@ BULK_LABELS = [
 ]
 
 
-def with_destination_health(rows: list[dict], health: dict[int, str]) -> list[dict]:
-    """The overview's rows with each site's destination status (None: no destination)."""
-    return [{**row, "destination": health.get(row["site_id"])} for row in rows]
-
-
 def site_columns(*, ordering: str, search: str, needs_attention: bool) -> list[dict]:
     """The table's headers, each a link that sorts by it (again: the other way)."""
     columns = []

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from automation import selectors as automation_selectors
-from automation.overview import ORDERINGS, sites_overview
 from dashboard.presenters import (
     BULK_LABELS,
     article_links,
@@ -26,10 +25,10 @@ from dashboard.presenters import (
     sanitized_article_html,
     site_columns,
     stage_results,
-    with_destination_health,
 )
 from igny8.errors import NotFound
-from publishing.selectors import destination_for_site, destination_health_by_site
+from publishing.overview import ORDERINGS, sites_overview
+from publishing.selectors import destination_for_site
 from tenancy.models import Account, Role
 from tenancy.selectors import sites_for_user
 from writer.models import Content, Image
@@ -100,15 +99,12 @@ def sites(request, context):
     search = request.GET.get("search", "")[:100]
     attention = request.GET.get("needs_attention") == "true"
     context.update(
-        rows=with_destination_health(
-            sites_overview(
-                account=context["account"],
-                sites=sites_for_user(user=request.user).filter(account=context["account"]),
-                ordering=ordering,
-                attention_only=attention,
-                search=search or None,
-            ),
-            destination_health_by_site(account=context["account"]),
+        rows=sites_overview(
+            account=context["account"],
+            sites=sites_for_user(user=request.user).filter(account=context["account"]),
+            ordering=ordering,
+            attention_only=attention,
+            search=search or None,
         ),
         columns=site_columns(ordering=ordering, search=search, needs_attention=attention),
         filters={"ordering": ordering, "search": search, "needs_attention": attention},

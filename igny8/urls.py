@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/writer/", include(publishing_urls.writer_actions)),
     path("api/v1/writer/", include("writer.urls")),
     path("api/v1/ai/", include("ai.urls")),
+    path("api/v1/automation/", include(publishing_urls.automation_actions)),
     path("api/v1/automation/", include("automation.urls")),
     path("api/v1/publishing/", include(publishing_urls.urlpatterns)),
     path("api/v1/events/", include("events.urls")),

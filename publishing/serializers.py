@@ -1,8 +1,10 @@
 from rest_framework import serializers
 
-from igny8.api import ReplaceSerializerMixin
+from automation.models import RunStatus
+from igny8.api import QuerySerializer, ReplaceSerializerMixin
 from igny8.filters import MAX_ID
-from publishing.models import Destination, DestinationKind
+from publishing.models import Destination, DestinationHealth, DestinationKind
+from publishing.overview import ORDERINGS
 
 
 class DestinationSerializer(serializers.ModelSerializer):
@@ -107,3 +109,57 @@ class DestinationImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     removed = serializers.IntegerField(help_text="Destination pages no longer listed, removed.")
+
+
+class OverviewParamsSerializer(QuerySerializer):
+    ordering = serializers.ChoiceField(
+        choices=[*ORDERINGS, *(f"-{name}" for name in ORDERINGS)], required=False, default="name"
+    )
+    needs_attention = serializers.BooleanField(required=False, default=False)
+    status = serializers.ChoiceField(choices=RunStatus.values, required=False)
+    search = serializers.CharField(max_length=100, required=False)
+
+
+class OverviewLastRunSerializer(serializers.Serializer):
+    run_id = serializers.CharField()
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    credits = serializers.IntegerField()
+    pause_reason = serializers.CharField(allow_blank=True)
+
+
+class OverviewPublishingSerializer(serializers.Serializer):
+    scheduled = serializers.IntegerField(help_text="Articles scheduled or being published.")
+    failed = serializers.IntegerField(
+        help_text="Articles publishing gave up on (retry them with content/publish/)."
+    )
+    published_this_month = serializers.IntegerField()
+
+
+class OverviewRowSerializer(serializers.Serializer):
+    site_id = serializers.IntegerField()
+    name = serializers.CharField()
+    domain = serializers.CharField()
+    is_active = serializers.BooleanField()
+    schedule_enabled = serializers.BooleanField()
+    next_run_at = serializers.DateTimeField(allow_null=True)
+    last_run = OverviewLastRunSerializer(allow_null=True)
+    failed_items = serializers.IntegerField()
+    review_queue = serializers.IntegerField()
+    publishing = OverviewPublishingSerializer()
+    destination = serializers.ChoiceField(
+        choices=DestinationHealth.choices,
+        allow_null=True,
+        help_text="The site's destination status; null when it has none. A broken one holds the "
+        "site's publishing queue (and the site needs attention) until it is fixed or verified again.",
+    )
+    credits_this_month = serializers.IntegerField()
+    monthly_credit_budget = serializers.IntegerField(allow_null=True)
+    budget_left = serializers.IntegerField(allow_null=True)
+    needs_attention = serializers.BooleanField()
+
+
+class OverviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    sites = OverviewRowSerializer(many=True)

@@ -22,3 +22,9 @@ planner_actions = [
         name="inventory-import-destination",
     ),
 ]
+
+# Under the automation's path, as the API contract names it: the all-sites overview counts a broken
+# destination, which automation cannot import.
+automation_actions = [
+    path("overview/", views.OverviewView.as_view(), name="automation-overview"),
+]

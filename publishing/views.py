@@ -13,10 +13,14 @@ from publishing import services
 from publishing.errors import DestinationExists, NoDestination, NotPublishable
 from publishing.inventory import destination_pages_import
 from publishing.models import Destination
+from publishing.overview import sites_overview
 from publishing.serializers import (
     DestinationImportResultSerializer,
     DestinationReplaceSerializer,
     DestinationSerializer,
+    OverviewParamsSerializer,
+    OverviewRowSerializer,
+    OverviewSerializer,
     PublishResultSerializer,
     PublishSerializer,
     UnscheduleResultSerializer,
@@ -26,7 +30,7 @@ from publishing.serializers import (
 from publishing.verify import verify_destination
 from tenancy.api import SITE_ID_PARAMETER, SiteScopedMixin
 from tenancy.models import Role
-from tenancy.selectors import site_get_for_user
+from tenancy.selectors import site_get_for_user, sites_for_user
 
 logger = logging.getLogger(__name__)
 ADMIN_ACTIONS = ("create", "update", "partial_update", "destroy")
@@ -135,3 +139,23 @@ class ContentUnscheduleView(APIView):
         serializer = UnscheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return success({"unscheduled": services.contents_unschedule(site=site, **serializer.validated_data)})
+
+
+class OverviewView(APIView):
+    """Every site of the account, one row each: last run, next run, failures, review queue, publishing,
+    destination, budget."""
+
+    @extend_schema(parameters=[OverviewParamsSerializer], responses={200: OverviewSerializer})
+    def get(self, request):
+        serializer = OverviewParamsSerializer(data=request.query_params.dict())
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        rows = sites_overview(
+            account=request.user.account,
+            sites=sites_for_user(user=request.user).filter(account=request.user.account),
+            ordering=params["ordering"],
+            attention_only=params["needs_attention"],
+            status=params.get("status"),
+            search=params.get("search"),
+        )
+        return success({"count": len(rows), "sites": OverviewRowSerializer(rows, many=True).data})

@@ -11,6 +11,7 @@ from automation.services.control import run_cancel
 from automation.services.runs import start_automation
 from automation.stages import get_stage
 from billing.services import Usage, credits_deduct
+from publishing.services import destination_create, destination_record_health
 from tenancy.services import site_create
 from tests.automation.test_retries import queued_tasks, quick_config
 from tests.conftest import assert_error_envelope
@@ -79,6 +80,30 @@ def test_the_overview_shows_publishing_and_a_failed_publish_needs_attention(tena
 
     assert row["publishing"] == {"scheduled": 2, "failed": 1, "published_this_month": 1}
     assert row["needs_attention"] is True
+
+
+def test_a_broken_destination_needs_attention_and_a_fixed_one_no_longer(tenant, viewer_client):
+    """A broken destination holds the site's publishing queue: nothing else shows that on the overview."""
+    healthy = site_create(account=tenant.account, name="Healthy", domain="healthy.example.com")
+    broken, fine = (
+        destination_create(site=site, kind="webhook", url=f"https://{site.domain}/hook", secret="secret")
+        for site in (tenant.site, healthy)
+    )
+    destination_record_health(destination_id=broken.pk, ok=False, error="401 from the receiver")
+    destination_record_health(destination_id=fine.pk, ok=True)
+    bare = site_create(account=tenant.account, name="No destination", domain="bare.example.com")
+
+    rows = {row["site_id"]: row for row in viewer_client.get(URL).json()["data"]["sites"]}
+
+    assert {site_id: row["destination"] for site_id, row in rows.items()} == {
+        tenant.site.pk: "broken",
+        healthy.pk: "ok",
+        bare.pk: None,
+    }
+    attention = viewer_client.get(f"{URL}?needs_attention=true").json()["data"]["sites"]
+    assert [row["site_id"] for row in attention] == [tenant.site.pk]
+    destination_record_health(destination_id=broken.pk, ok=True)
+    assert viewer_client.get(f"{URL}?needs_attention=true").json()["data"]["count"] == 0
 
 
 def test_the_overview_answers_500_sites_in_the_same_number_of_queries_as_5(tenant, owner_client):

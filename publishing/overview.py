@@ -1,7 +1,9 @@
 """Every site of an account on one page: a constant number of queries, whatever the number of sites.
 
 One query reads the sites with their config and their newest run (subqueries), then one query
-each for open failures, the review queue, publishing and this month's spending, all grouped by site.
+each for open failures, the review queue, publishing, the destinations and this month's spending,
+all grouped by site. It lives in publishing, the app above automation, so that a site whose
+destination is broken (its publishing queue held) is counted as needing attention.
 """
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -10,6 +12,8 @@ from django.utils import timezone
 from automation.budgets import spent_this_month_by_site
 from automation.failures import open_failures_by_site
 from automation.models import AutomationRun, RunStatus
+from publishing.models import DestinationHealth
+from publishing.selectors import destination_health_by_site
 from tenancy.models import Account, Site
 from writer.models import Content, ContentStatus, SiteStatus
 
@@ -57,7 +61,9 @@ def publishing_by_site(*, account: Account) -> dict[int, dict]:
 NOTHING_PUBLISHED = {"scheduled": 0, "failed": 0, "published_this_month": 0}
 
 
-def site_row(site: Site, *, failures: dict, review: dict, spent: dict, publishing: dict) -> dict:
+def site_row(
+    site: Site, *, failures: dict, review: dict, spent: dict, publishing: dict, destinations: dict
+) -> dict:
     config = getattr(site, "automation_config", None)
     budget = config.monthly_credit_budget if config else None
     last_run = None
@@ -76,6 +82,7 @@ def site_row(site: Site, *, failures: dict, review: dict, spent: dict, publishin
         "failed_items": failures.get(site.pk, 0),
         "review_queue": review.get(site.pk, 0),
         "publishing": publishing.get(site.pk, NOTHING_PUBLISHED),
+        "destination": destinations.get(site.pk),
         "credits_this_month": credits,
         "monthly_credit_budget": budget,
         "budget_left": None if budget is None else max(budget - credits, 0),
@@ -85,11 +92,13 @@ def site_row(site: Site, *, failures: dict, review: dict, spent: dict, publishin
 
 
 def needs_attention(row: dict) -> bool:
-    """A failed run, a run paused (not by a user), failed items or publishes, or a spent budget."""
+    """A failed run, a run paused (not by a user), failed items or publishes, a broken destination
+    (it holds the site's publishing queue), or a spent budget."""
     run = row["last_run"] or {}
     return bool(
         row["failed_items"]
         or row["publishing"]["failed"]
+        or row["destination"] == DestinationHealth.BROKEN
         or run.get("status") == RunStatus.FAILED
         or (run.get("status") == RunStatus.PAUSED and run.get("pause_reason") != "user")
         or row["budget_left"] == 0
@@ -112,8 +121,16 @@ def sites_overview(
     review = review_queue_by_site(account=account)
     spent = spent_this_month_by_site(account=account)
     publishing = publishing_by_site(account=account)
+    destinations = destination_health_by_site(account=account)
     rows = [
-        site_row(site, failures=failures, review=review, spent=spent, publishing=publishing)
+        site_row(
+            site,
+            failures=failures,
+            review=review,
+            spent=spent,
+            publishing=publishing,
+            destinations=destinations,
+        )
         for site in sites_with_last_run(sites)
     ]
     if attention_only:

@@ -49,6 +49,12 @@ def beat_schedule() -> dict:
             "schedule": crontab(minute="*/15"),
             "options": {"expires": 14 * 60},
         },
+        # Destinations whose pages were imported once are imported again on the same period.
+        "import-destination-pages": {
+            "task": publishing_task_names.IMPORT_DUE_DESTINATION_PAGES_TASK,
+            "schedule": crontab(minute="*/15"),
+            "options": {"expires": 14 * 60},
+        },
         # Keeps what the pipeline endpoints sum per site down to the writes of the last minute.
         "compact-stage-row-counts": {
             "task": task_names.COMPACT_ROW_COUNTS_TASK,

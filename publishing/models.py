@@ -42,6 +42,10 @@ class Destination(SiteOwned):
     )
     last_error = models.TextField(blank=True, default="")
     verified_at = models.DateTimeField(null=True, blank=True)
+    # Set by the first import of its pages into the site inventory; from then on the beat imports them
+    # again every `refresh_hours` of the site (publishing.inventory).
+    pages_imported_at = models.DateTimeField(null=True, blank=True)
+    pages_import_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["id"]

@@ -26,10 +26,22 @@ class DestinationSerializer(serializers.ModelSerializer):
             "status",
             "last_error",
             "verified_at",
+            "pages_imported_at",
+            "pages_import_error",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "site", "status", "last_error", "verified_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "site",
+            "status",
+            "last_error",
+            "verified_at",
+            "pages_imported_at",
+            "pages_import_error",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):

@@ -4,3 +4,4 @@ one: queued messages carry them."""
 
 PUBLISH_CONTENT_TASK = "publishing.publish_content_task"
 PUBLISH_DUE_TASK = "publishing.publish_due_task"
+IMPORT_DUE_DESTINATION_PAGES_TASK = "publishing.import_due_destination_pages_task"

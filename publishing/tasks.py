@@ -1,4 +1,4 @@
-"""Celery adapters: the beat's tick and one article's publish. They take ids and call services."""
+"""Celery adapters: the beat's ticks and one article's publish. They take ids and call services."""
 
 import logging
 
@@ -6,9 +6,14 @@ from celery import shared_task
 from django.utils import timezone
 
 from igny8.capabilities import capabilities
+from publishing.inventory import destination_pages_import_due
 from publishing.publisher import publish_content
 from publishing.services import publishing_tick
-from publishing.task_names import PUBLISH_CONTENT_TASK, PUBLISH_DUE_TASK
+from publishing.task_names import (
+    IMPORT_DUE_DESTINATION_PAGES_TASK,
+    PUBLISH_CONTENT_TASK,
+    PUBLISH_DUE_TASK,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +37,9 @@ def publish_due_task() -> dict:
     for content_id in due:
         publish_content_task.delay(content_id)
     return {"approved": approved, "enqueued": len(due)}
+
+
+@shared_task(name=IMPORT_DUE_DESTINATION_PAGES_TASK)
+def import_due_destination_pages_task() -> dict:
+    """The beat's import of the destinations' pages whose sites' `refresh_hours` have passed."""
+    return destination_pages_import_due()

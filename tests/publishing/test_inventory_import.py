@@ -1,12 +1,16 @@
 """The inventory from the destination's REST API: a WordPress's published posts and pages."""
 
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
+from planner.inventory import knowledge_update
 from planner.models import PageSource, SitePage
-from publishing.services import destination_create
+from publishing.inventory import destination_pages_import, destination_pages_import_due
+from publishing.services import destination_create, destination_record_health
 from tests.conftest import assert_error_envelope
 from tests.http_servers import Answer, LocalServer
 
@@ -60,3 +64,31 @@ def test_import_lists_posts_and_pages_then_removes_those_gone(owner_client, othe
         200,
     )
     assert_error_envelope(other_client.post(url), 404)
+
+
+def test_once_imported_the_beat_imports_a_destinations_pages_again_each_refresh_period(tenant):
+    wordpress = FakeWordPress({"/wp/v2/posts": [item("first", "First post")]})
+    with LocalServer(wordpress) as server:
+        destination = destination_create(
+            site=tenant.site, kind="wordpress", url=server.url, username="editor", secret="app pass"
+        )
+        knowledge_update(site=tenant.site, fields={"refresh_hours": 6})
+        later = timezone.now() + timedelta(hours=7)
+        assert destination_pages_import_due(now=later) == {"imported": 0, "failed": 0}  # never imported
+
+        destination_pages_import(site=tenant.site)
+        wordpress.items["/wp/v2/posts"].append(item("second", "Second post"))
+        assert destination_pages_import_due(now=later - timedelta(hours=2)) == {"imported": 0, "failed": 0}
+        assert destination_pages_import_due(now=later) == {"imported": 1, "failed": 0}
+        assert destination_pages_import_due(now=later) == {"imported": 0, "failed": 0}  # claimed
+        urls = set(SitePage.objects.filter(site=tenant.site).values_list("url", flat=True))
+        assert urls == {"https://blog.test/first/", "https://blog.test/second/"}
+
+        wordpress.items = {"/wp/v2/posts": "not a list"}
+        assert destination_pages_import_due(now=later + timedelta(hours=6)) == {"imported": 0, "failed": 1}
+        destination.refresh_from_db()
+        assert destination.pages_import_error.startswith("destination_unreachable: ")
+        assert SitePage.objects.filter(site=tenant.site).count() == 2  # kept as they were
+
+        destination_record_health(destination_id=destination.pk, ok=False, error="401")
+        assert destination_pages_import_due(now=later + timedelta(days=30)) == {"imported": 0, "failed": 0}

@@ -1,5 +1,7 @@
 """Reads of the planner that other apps build on: what each pipeline step may work on next."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from planner.models import (
@@ -11,6 +13,7 @@ from planner.models import (
     Keyword,
     KeywordStatus,
     SiteKnowledge,
+    SitePage,
 )
 from tenancy.models import Site
 
@@ -66,3 +69,11 @@ def site_setting(*, site: Site, name: str):
     """A knowledge setting of the site (`links_per_article`, `quality_threshold`, ...), or its default."""
     knowledge = site_knowledge(site=site)
     return SiteKnowledge._meta.get_field(name).default if knowledge is None else getattr(knowledge, name)
+
+
+def inventory_urls_among(*, site: Site, urls: Iterable[str], content_id: int | None = None) -> set[str]:
+    """Which of `urls` are pages of the site's inventory, leaving out the page of article `content_id`."""
+    pages = SitePage.objects.filter(site=site, url__in=sorted(set(urls) - {""}))
+    if content_id is not None:
+        pages = pages.exclude(content_id=content_id)
+    return set(pages.values_list("url", flat=True))

@@ -27,6 +27,7 @@ class ArticleParts:
     blocks: list[str] = field(default_factory=list)  # every block's text, headings and list items too
     image_alts: list[str | None] = field(default_factory=list)  # each <img>'s alt (None: no attribute)
     hrefs: list[str] = field(default_factory=list)  # each <a>'s href
+    anchors: list[tuple[str, str]] = field(default_factory=list)  # each closed <a>'s (href, text)
 
     @property
     def text(self) -> str:
@@ -39,24 +40,32 @@ class _Reader(HTMLParser):
         self.parts = ArticleParts()
         self.open: list[str] = []  # the block tags open now
         self.buffer: list[str] = []
+        self.anchor: tuple[str, list[str]] | None = None  # the open <a>'s href and text so far
 
     def handle_starttag(self, tag, attrs):
         if tag == "img":
             self.parts.image_alts.append(dict(attrs).get("alt"))
         elif tag == "a":
             self.parts.hrefs.append(dict(attrs).get("href") or "")
+            self.anchor = (self.parts.hrefs[-1], [])
         elif tag in _BLOCK_TAGS:
             self.flush()
             self.open.append(tag)
 
     def handle_endtag(self, tag):
-        if tag in _BLOCK_TAGS and tag in self.open:
+        if tag == "a" and self.anchor is not None:
+            href, text = self.anchor
+            self.parts.anchors.append((href, " ".join("".join(text).split())))
+            self.anchor = None
+        elif tag in _BLOCK_TAGS and tag in self.open:
             self.flush()
             while self.open and self.open.pop() != tag:
                 pass
 
     def handle_data(self, data):
         self.buffer.append(data)
+        if self.anchor is not None:
+            self.anchor[1].append(data)
 
     def flush(self):
         text = " ".join("".join(self.buffer).split())

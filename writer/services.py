@@ -11,7 +11,7 @@ from django.utils.html import strip_tags
 from igny8.errors import InvalidTransition, NotFound, ValidationFailed
 from planner.inventory import generated_page_create
 from planner.models import IdeaStatus, Keyword
-from planner.selectors import ideas_ready_for_tasks
+from planner.selectors import ideas_ready_for_tasks, inventory_urls_among
 from planner.services import ideas_set_status
 from tenancy.models import Site
 from writer.article_html import article_parts
@@ -45,10 +45,21 @@ def content_update(*, content: Content, fields: Mapping) -> Content:
 
 
 def _content_check_again(content: Content) -> None:
-    """An edited article keeps in its link list only the links its HTML still holds, and gets its
-    verdict again: the full gate's once it passed the gate, the text checks' before."""
-    still_linked = set(article_parts(content.content_html).hrefs)
-    content.links = [link for link in content.links or [] if link.get("url") in still_linked]
+    """An edited article's link list follows its HTML: the links it no longer holds leave the list,
+    and a link typed in by hand to a page of the site's inventory joins it (with its anchor text),
+    so the gate checks it as it checks the links the model made. Then the article gets its verdict
+    again: the full gate's once it passed the gate, the text checks' before."""
+    parts = article_parts(content.content_html)
+    links = [link for link in content.links or [] if link.get("url") in set(parts.hrefs)]
+    listed = {link["url"] for link in links}
+    site_pages = inventory_urls_among(
+        site=content.site, urls=set(parts.hrefs) - listed, content_id=content.pk
+    )
+    for href, anchor in parts.anchors:
+        if href in site_pages and href not in listed:
+            links.append({"url": href, "anchor": anchor})
+            listed.add(href)
+    content.links = links
     if (content.quality or {}).get("checked") == "full":
         contents_gate(site=content.site, contents=[content])
     else:

@@ -252,3 +252,30 @@ def test_an_edit_checks_the_article_again_and_its_link_list_follows_its_html(own
         False,
     )
     assert data["links"] == [{"url": kept, "anchor": "wet rock"}]
+
+
+def test_a_link_typed_into_the_html_to_a_page_of_the_site_joins_the_link_list(owner_client, tenant):
+    site = tenant.site
+    page, gone = "https://client.example/trail-guide", "https://client.example/old-sale"
+    SitePage.objects.create(
+        account=tenant.account, site=site, url=page, title="Guide", source=PageSource.SITEMAP, http_status=200
+    )
+    SitePage.objects.create(
+        account=tenant.account, site=site, url=gone, title="Sale", source=PageSource.CSV, http_status=404
+    )
+    content = long_article(make_content(site=site, title="Trail shoes"), sections=4)
+    typed = (
+        content.content_html.replace("wet rock", f'<a href="{page}">wet <em>rock</em></a>', 1)
+        .replace("long runs", f'<a href="{page}">long runs</a>', 1)
+        .replace("hills", f'<a href="{gone}">hills</a> and <a href="https://elsewhere.example/">more</a>', 1)
+    )
+
+    response = owner_client.patch(f"{BASE}{content.pk}/", {"content_html": typed}, format="json")
+
+    assert response.status_code == 200, response.json()
+    data = response.json()["data"]
+    # Each page once, with its first anchor; the page that answered 404 is listed too, for the gate
+    # to flag. The link elsewhere is not the site's.
+    assert data["links"] == [{"url": page, "anchor": "wet rock"}, {"url": gone, "anchor": "hills"}]
+    untyped = {"content_html": content.content_html}
+    assert owner_client.patch(f"{BASE}{content.pk}/", untyped, format="json").json()["data"]["links"] == []

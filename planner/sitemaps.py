@@ -2,9 +2,10 @@
 
 Sitemap index files are followed one level down (an index inside an index is read too, up to
 MAX_DEPTH); `.xml.gz` children and gzip bodies are decompressed within the response-size limit.
-Requests go one at a time, `INVENTORY_FETCH_DELAY` seconds apart (politeness: a refresh never has
-two requests in flight to a host), redirects to another host are refused, and private or loopback
-addresses are refused unless ALLOW_PRIVATE_URLS=1.
+Requests to a host go one at a time, `INVENTORY_FETCH_DELAY` seconds apart, across every sitemap
+import, refresh and worker (politeness: an agency's sites on one server are read in turn, not at
+once; the turn is a cache key that only one holder can add), redirects to another host are
+refused, and private or loopback addresses are refused unless ALLOW_PRIVATE_URLS=1.
 """
 
 import fnmatch
@@ -14,9 +15,11 @@ import time
 import zlib
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.core.cache import cache
 
 from igny8.errors import ValidationFailed
 from igny8.outbound import OutboundClient, OutboundFailed, ResponseTooLarge, UrlNotAllowed
@@ -134,13 +137,20 @@ def read_head(html: str) -> tuple[str, str]:
     return " ".join(parser.title.split())[:300], " ".join(parser.description.split())[:2000]
 
 
+HOST_TURN_POLL_SECONDS = 0.05
+
+
+def host_turn_key(url: str) -> str:
+    return f"inventory_host_turn_{(urlsplit(url).hostname or '').lower()}"
+
+
 class PoliteFetcher:
-    """One request at a time, `delay` seconds apart; redirects to another host refused."""
+    """One request at a time to a host, `delay` seconds apart, whoever else is reading it; redirects
+    to another host refused."""
 
     def __init__(self, *, delay: float | None = None):
         self.delay = settings.INVENTORY_FETCH_DELAY if delay is None else delay
         self.client = OutboundClient(same_host_redirects=True)
-        self.last_request = 0.0
 
     def __enter__(self) -> "PoliteFetcher":
         return self
@@ -149,13 +159,17 @@ class PoliteFetcher:
         self.client.close()
 
     def get(self, url: str):
-        wait = self.last_request + self.delay - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        turn = host_turn_key(url)
+        # Held for the request and the delay after it; a holder that died frees it after its time-out.
+        while not cache.add(turn, 1, timeout=settings.OUTBOUND_TIMEOUT + self.delay + 1):
+            time.sleep(min(HOST_TURN_POLL_SECONDS, self.delay) or HOST_TURN_POLL_SECONDS)
         try:
             return self.client.request("GET", url)
         finally:
-            self.last_request = time.monotonic()
+            if self.delay > 0:
+                cache.set(turn, 1, timeout=self.delay)
+            else:
+                cache.delete(turn)
 
     def sitemap_entries(
         self, sitemap_url: str, *, include: list[str], exclude: list[str]

@@ -1,6 +1,7 @@
 """Reading a site's sitemaps and pages: indexes, gzip, patterns, limits and the outbound rules."""
 
 import gzip
+import threading
 
 import pytest
 
@@ -43,6 +44,26 @@ def test_requests_go_one_at_a_time_with_the_delay(site_server):
         fetcher.sitemap_entries(site_server.sitemap_url, include=[], exclude=[])
     times = [moment for _, moment in site_server.requests]
     assert len(times) == 8 and site_server.max_in_flight == 1
+    assert min(later - earlier for earlier, later in zip(times, times[1:], strict=False)) >= 0.018
+
+
+def test_two_readers_of_one_host_take_turns_with_the_delay_between_all_their_requests(site_server):
+    """Two sites on one server refreshed at once (two workers): the host still sees one reader."""
+    site_server.requests.clear()
+    site_server.max_in_flight, site_server.response_delay = 0, 0.01  # overlaps would show
+
+    def read() -> None:
+        with PoliteFetcher(delay=0.02) as fetcher:
+            fetcher.sitemap_entries(site_server.sitemap_url, include=[], exclude=[])
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    site_server.response_delay = 0.0
+    times = sorted(moment for _, moment in site_server.requests)
+    assert len(times) == 16 and site_server.max_in_flight == 1
     assert min(later - earlier for earlier, later in zip(times, times[1:], strict=False)) >= 0.018
 
 

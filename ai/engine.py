@@ -143,6 +143,12 @@ def function_start(
         },
         costs=prepared.pricing.costs,
         prices=prepared.pricing.prices,
-        units=prepared.function.units(prepared.items, site=site, options=prepared.options),
+        units=prepared.function.units(
+            prepared.items,
+            site=site,
+            options=prepared.options,
+            automation_run_id=automation_run_id,
+            stage=stage,
+        ),
         result=FunctionResult(function=name, requested=len(prepared.items)),
     )

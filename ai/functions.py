@@ -85,7 +85,9 @@ class AIFunction:
     spec: specs.FunctionSpec
     operation_type: str
     eligible: Callable[..., QuerySet]  # the owning app's selector, called as eligible(site=site)
-    build_input: Callable[..., dict]  # (subject, *, site, options): subject is one row, or all (one_call)
+    # (subject, *, site, options, automation_run_id, stage): subject is one row, or all (one_call); the
+    # run and stage file the AI log rows of the calls an input takes (the links' embeddings)
+    build_input: Callable[..., dict]
     # (rows, answer, *, site, options, unit_input, checked) on the locked, still-eligible rows:
     # unit_input is what the call was asked, checked what `before_save` made of the answer (or None).
     save: Callable[..., Saved | None]
@@ -127,13 +129,16 @@ class AIFunction:
         """The rows of `ids` still eligible, in id order, locked until the caller's transaction ends."""
         return ai_sql.rows_locked(key=(self.name, site.pk), rows=lambda: self.eligible(site=site), ids=ids)
 
-    def units(self, items: list, *, site: Site, options: dict) -> list[Unit]:
+    def units(
+        self, items: list, *, site: Site, options: dict, automation_run_id: str = "", stage: int | None = None
+    ) -> list[Unit]:
+        origin = {"site": site, "options": options, "automation_run_id": automation_run_id, "stage": stage}
         if self.one_call:
-            return [Unit(items=items, input=self.build_input(items, site=site, options=options))]
+            return [Unit(items=items, input=self.build_input(items, **origin))]
         return [
             Unit(
                 items=[item],
-                input=self.build_input(item, site=site, options=options),
+                input=self.build_input(item, **origin),
                 context=self.build_context(item, site=site) if self.build_context else {},
             )
             for item in items
@@ -170,7 +175,7 @@ class AIFunction:
 # auto_cluster ----------------------------------------------------------------------------------
 
 
-def _cluster_input(keywords, *, site, options):
+def _cluster_input(keywords, *, site, options, automation_run_id="", stage=None):
     return {
         "keywords": [keyword.keyword for keyword in keywords],
         "existing_clusters": planner_selectors.cluster_names(site=site),
@@ -214,7 +219,7 @@ def with_voice(data: dict, *, site: Site) -> dict:
     return {**data, "voice": voice} if voice else data
 
 
-def _ideas_input(cluster, *, site, options):
+def _ideas_input(cluster, *, site, options, automation_run_id="", stage=None):
     data = {
         "cluster": {
             "name": cluster.name,
@@ -274,7 +279,7 @@ GENERATE_IDEAS = AIFunction(
 # generate_content ------------------------------------------------------------------------------
 
 
-def _content_input(task, *, site, options):
+def _content_input(task, *, site, options, automation_run_id="", stage=None):
     keywords = list(task.keywords or [])
     primary_keyword = keywords[0] if keywords else task.title
     data = {
@@ -285,7 +290,9 @@ def _content_input(task, *, site, options):
         "word_count": task.word_count,
         "content_structure": task.content_structure,
         # Embeds (a provider call): build_input runs before any transaction, never inside one.
-        **links.task_links_input(task, site=site, primary_keyword=primary_keyword),
+        **links.task_links_input(
+            task, site=site, primary_keyword=primary_keyword, automation_run_id=automation_run_id, stage=stage
+        ),
     }
     return with_voice(data, site=site)
 
@@ -331,7 +338,7 @@ GENERATE_CONTENT = AIFunction(
 # generate_image_prompts ------------------------------------------------------------------------
 
 
-def _image_prompts_input(content, *, site, options):
+def _image_prompts_input(content, *, site, options, automation_run_id="", stage=None):
     summary = content.meta_description or html_text(content.content_html)[:400]
     data = {
         "title": content.title,
@@ -374,7 +381,7 @@ GENERATE_IMAGES = AIFunction(
     spec=specs.GENERATE_IMAGES,
     operation_type=OperationType.IMAGE_GENERATION,
     eligible=writer_selectors.images_ready_to_generate,
-    build_input=lambda image, *, site, options: {"prompt": image.prompt},
+    build_input=lambda image, *, site, options, automation_run_id="", stage=None: {"prompt": image.prompt},
     save=_save_image,
     max_items=50,
     # A failed image is final and free: the article goes to review without it.

@@ -92,8 +92,11 @@ def links_input(candidates: list[Candidate], *, max_links: int) -> dict:
     }
 
 
-def task_links_input(task: Task, *, site: Site, primary_keyword: str) -> dict:
-    """The pages offered to the article a task is about to get (its earlier content, if any, left out)."""
+def task_links_input(
+    task: Task, *, site: Site, primary_keyword: str, automation_run_id: str = "", stage: int | None = None
+) -> dict:
+    """The pages offered to the article a task is about to get (its earlier content, if any, left out);
+    the embeddings this takes are logged under the run and stage given."""
     max_links = links_per_article(site=site)
     if max_links <= 0 or not linkable_pages(site=site).exists():
         return {}
@@ -103,6 +106,8 @@ def task_links_input(task: Task, *, site: Site, primary_keyword: str) -> dict:
         text=article_text(title=task.title, primary_keyword=primary_keyword),
         limit=max_links * CANDIDATES_PER_LINK,
         content_id=earlier,
+        automation_run_id=automation_run_id,
+        stage=stage,
     )
     return links_input(candidates, max_links=max_links)
 

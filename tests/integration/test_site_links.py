@@ -58,7 +58,11 @@ def test_a_run_gives_each_article_valid_internal_links_in_the_content_api(fake_o
             assert f'<a href="{link["url"]}">{link["anchor"]}</a>' in article["content_html"]
         assert article["content_html"].count("<a ") == len(links)
     # The local server answers from the prompt alone: links in its answers mean the prompt named the pages.
-    assert AITaskLog.objects.filter(site=site, function="embed_link_query", status="success").exists()
+    # Each article's query and the pages' vectors were embedded for it, and are filed under its run.
+    embedded = AITaskLog.objects.filter(site=site, function__in=["embed_link_query", "embed_site_pages"])
+    assert set(embedded.values_list("automation_run_id", "status")) == {(run.run_id, "success")}
+    queries = embedded.filter(function="embed_link_query")
+    assert queries.count() == len(articles) and set(queries.values_list("stage", flat=True)) == {4}
 
 
 def test_the_backfill_links_a_whole_sites_articles_in_a_worker(fake_openai, worker):

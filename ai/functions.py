@@ -85,8 +85,7 @@ class AIFunction:
     spec: specs.FunctionSpec
     operation_type: str
     eligible: Callable[..., QuerySet]  # the owning app's selector, called as eligible(site=site)
-    # (subject, *, site, options, automation_run_id, stage): subject is one row, or all (one_call); the
-    # run and stage file the AI log rows of the calls an input takes (the links' embeddings)
+    # (subject, *, site, options, automation_run_id, stage): subject is one row, or all (one_call)
     build_input: Callable[..., dict]
     # (rows, answer, *, site, options, unit_input, checked) on the locked, still-eligible rows:
     # unit_input is what the call was asked, checked what `before_save` made of the answer (or None).

@@ -50,11 +50,10 @@ def _content_check_again(content: Content) -> None:
     so the gate checks it as it checks the links the model made. Then the article gets its verdict
     again: the full gate's once it passed the gate, the text checks' before."""
     parts = article_parts(content.content_html)
-    links = [link for link in content.links or [] if link.get("url") in set(parts.hrefs)]
+    hrefs = set(parts.hrefs)
+    links = [link for link in content.links or [] if link.get("url") in hrefs]
     listed = {link["url"] for link in links}
-    site_pages = inventory_urls_among(
-        site=content.site, urls=set(parts.hrefs) - listed, content_id=content.pk
-    )
+    site_pages = inventory_urls_among(site=content.site, urls=hrefs - listed, content_id=content.pk)
     for href, anchor in parts.anchors:
         if href in site_pages and href not in listed:
             links.append({"url": href, "anchor": anchor})

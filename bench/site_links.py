@@ -22,6 +22,7 @@ from ai import links as ai_links
 from ai.engine import run_function
 from ai.link_backfill import contents_add_links
 from devtools.site_pages import TOPICS, SitePagesDataset
+from planner.inventory import generated_page_publish
 from planner.models import PageSource, SiteKnowledge, SitePage
 from planner.services import IdeaFields, cluster_get_or_create, idea_create, keywords_assign
 from tests.factories import make_account, make_keywords
@@ -82,14 +83,8 @@ def publish(site, topics: dict[int, str]) -> dict[str, str]:
     urls = {}
     for content_id in topics:
         urls[str(content_id)] = f"{BASE}/blog/article-{content_id}/"
-        SitePage.objects.create(
-            account=site.account,
-            site=site,
-            url=urls[str(content_id)],
-            title=Content.objects.get(pk=content_id).title,
-            source=PageSource.GENERATED,
-            content_id=content_id,
-        )
+        # Stage 4 made each article's inventory entry; publishing gives it its URL, as here.
+        generated_page_publish(content_id=content_id, url=urls[str(content_id)])
     return urls
 
 
